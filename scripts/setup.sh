@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what building and testing Parley needs on Debian 12, skipping what is present.
+# Called by scripts/serve.sh and scripts/test.sh; safe to run again.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config ccache git
+  libboost1.81-dev libssl-dev libsqlite3-dev libsodium-dev libjwt-dev
+  libsimdjson-dev libspdlog-dev libfmt-dev libcli11-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  nodejs npm
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo=""
+  [[ $(id -u) -ne 0 ]] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,62 @@
+// Every setting of the server, with its default. Each one can be given as a flag
+// (--max-frame-bytes 65536), an environment variable (PARLEY_MAX_FRAME_BYTES=65536) or a
+// key in the TOML file named by --config (max-frame-bytes = 65536); flags win over the
+// environment, the environment over the file.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace parley {
+
+struct Config {
+  // ---- network
+  std::string listen = "0.0.0.0:8080";
+  int threads = 0;  // I/O threads, one io_context each; 0: one per core
+  int worker_threads = 4;  // blocking work: REST handlers, password hashing, store reads
+  std::vector<std::string> allowed_origins;  // browser origins allowed to open WebSockets (own origin always)
+
+  // ---- storage
+  std::string data_dir = "./data";
+  std::string sqlite_sync = "full";  // full: fsync per group commit; normal: survives process crashes only
+  int max_commit_batch = 1024;
+
+  // ---- auth
+  std::string jwt_secret;  // empty: generated once and kept in data_dir/jwt_secret (mode 0600)
+  int access_token_ttl_s = 900;
+  int refresh_token_ttl_s = 30 * 24 * 3600;
+  std::string password_hash_cost = "interactive";  // interactive | minimum (minimum: test suites only)
+
+  // ---- limits
+  std::int64_t max_body_bytes = 1 << 20;
+  std::int64_t max_frame_bytes = 64 * 1024;
+  int max_content_chars = 4000;
+  int outbound_queue_frames = 4096;  // per connection; beyond it the consumer is closed with 1013
+  int max_connections_per_user = 64;
+  int replay_limit = 1000;
+  int handshake_timeout_s = 10;
+  int http_idle_timeout_s = 60;
+  int msg_rate_burst = 50;
+  double msg_rate_per_s = 20;
+  int api_rate_burst = 200;
+  double api_rate_per_s = 100;
+  int auth_rate_burst = 50;  // register/login/refresh per client address
+  double auth_rate_per_s = 20;
+  int abuse_close_after = 50;  // refused frames in a row before a connection is closed with 1008
+
+  // ---- real time
+  int heartbeat_s = 30;
+  int presence_grace_ms = 5000;
+  int typing_ttl_ms = 6000;
+  int typing_relay_interval_ms = 2000;  // repeated typing_start within this are coalesced
+
+  // ---- logging
+  std::string log_level = "info";
+};
+
+// Parses `parley serve ...` (argv without the program name and the subcommand). Throws
+// std::runtime_error with a readable message for bad values; prints help and exits for --help.
+Config parse_serve_args(int argc, char** argv);
+
+}  // namespace parley

@@ -1,0 +1,261 @@
+#include "chat/chat_service.hpp"
+
+#include <sodium.h>
+
+#include <algorithm>
+
+#include "util/clock.hpp"
+#include "util/text.hpp"
+
+namespace parley {
+
+namespace {
+
+// Invite codes are capabilities: 128 random bits, URL-safe.
+std::string new_invite_code() {
+  unsigned char raw[16];
+  randombytes_buf(raw, sizeof raw);
+  char out[sodium_base64_ENCODED_LEN(sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+  sodium_bin2base64(out, sizeof out, raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  return out;
+}
+
+}  // namespace
+
+ChatService::ChatService(Store& store, CommitQueue& commits, Bus& bus, Presence& presence, Typing& typing,
+                         ChatLimits limits)
+    : store_(store),
+      commits_(commits),
+      bus_(bus),
+      presence_(presence),
+      typing_(typing),
+      limits_(limits),
+      message_limiter_(limits.messages) {}
+
+void ChatService::publish_room(RoomId room, std::string frame, Seq seq) {
+  BusEvent e;
+  e.room = room;
+  e.seq = seq;
+  e.frame = share(std::move(frame));
+  bus_.publish(std::move(e));
+}
+
+// ---------------------------------------------------------------- rooms
+
+RoomView ChatService::make_view(const Room& room, bool joined) {
+  RoomView v;
+  v.room = room;
+  v.joined = joined;
+  v.last_message = store_.last_message(room.id);
+  for (const auto& m : store_.list_members(room.id)) {
+    if (presence_.status_of(m.id) != PresenceStatus::offline) ++v.online_count;
+  }
+  return v;
+}
+
+Result<RoomView> ChatService::create_room(const User& actor, std::string_view name, bool is_private) {
+  const auto trimmed = trim(name);
+  const auto chars = count_code_points(trimmed);
+  if (chars < 1 || chars > static_cast<std::size_t>(limits_.max_room_name_chars)) {
+    return ApiError::bad_request("name must be 1-" + std::to_string(limits_.max_room_name_chars) + " characters");
+  }
+  const Room room = store_.create_room(trimmed, is_private, actor.id, is_private ? new_invite_code() : "", now_ms());
+  return make_view(room, true);
+}
+
+std::vector<RoomView> ChatService::list_rooms(const User& actor) {
+  std::vector<RoomView> views;
+  const auto mine = store_.rooms_of(actor.id);
+  for (const auto& room : store_.list_visible_rooms(actor.id)) {
+    const bool joined = std::find(mine.begin(), mine.end(), room.id) != mine.end();
+    views.push_back(make_view(room, joined));
+  }
+  return views;
+}
+
+Result<RoomAccess> ChatService::visible_room(const User& actor, RoomId id) {
+  auto room = store_.find_room(id);
+  if (!room) return ApiError::not_found("room not found");
+  const bool member = store_.is_member(id, actor.id);
+  // A private room's existence is not revealed to outsiders.
+  if (room->is_private && !member) return ApiError::not_found("room not found");
+  return RoomAccess{std::move(*room), member};
+}
+
+Result<Room> ChatService::member_room(const User& actor, RoomId id) {
+  auto access = visible_room(actor, id);
+  if (!access.ok()) return access.error();
+  if (!access.value().member) return ApiError::forbidden("not a member of this room");
+  return std::move(access.value().room);
+}
+
+Result<RoomView> ChatService::view_room(const User& actor, RoomId id) {
+  auto access = visible_room(actor, id);
+  if (!access.ok()) return access.error();
+  return make_view(access.value().room, access.value().member);
+}
+
+Result<RoomView> ChatService::join_room(const User& actor, RoomId id) {
+  auto access = visible_room(actor, id);
+  if (!access.ok()) return access.error();
+  // Private rooms are visible only to members, who are in already: joining them is by invite.
+  if (!access.value().member && store_.add_member(id, actor.id, now_ms())) {
+    publish_room(id, member_frame(true, id, actor));
+  }
+  auto room = store_.find_room(id);
+  if (!room) return ApiError::not_found("room not found");
+  return make_view(*room, true);
+}
+
+Result<RoomView> ChatService::join_by_invite(const User& actor, std::string_view invite) {
+  auto room = invite.empty() ? std::nullopt : store_.find_room_by_invite(invite);
+  if (!room || !room->is_private) return ApiError::not_found("no room with this invite");
+  if (store_.add_member(room->id, actor.id, now_ms())) {
+    publish_room(room->id, member_frame(true, room->id, actor));
+    room = store_.find_room(room->id);
+    if (!room) return ApiError::not_found("room not found");
+  }
+  return make_view(*room, true);
+}
+
+Result<void> ChatService::leave_room(const User& actor, RoomId id) {
+  auto access = visible_room(actor, id);
+  if (!access.ok()) return access.error();
+  if (store_.remove_member(id, actor.id)) {
+    typing_.stop(id, actor);
+    BusEvent unsubscribe;
+    unsubscribe.kind = BusEvent::Kind::unsubscribe_user;
+    unsubscribe.room = id;
+    unsubscribe.user = actor.id;
+    bus_.publish(std::move(unsubscribe));
+    publish_room(id, member_frame(false, id, actor));
+  }
+  return ok_result();
+}
+
+std::vector<MemberView> ChatService::member_views(RoomId id) {
+  std::vector<MemberView> views;
+  for (auto& user : store_.list_members(id)) {
+    const auto status = presence_.status_of(user.id);
+    views.push_back(MemberView{std::move(user), status});
+  }
+  return views;
+}
+
+Result<std::vector<MemberView>> ChatService::members(const User& actor, RoomId id) {
+  auto room = member_room(actor, id);
+  if (!room.ok()) return room.error();
+  return member_views(id);
+}
+
+// ---------------------------------------------------------------- messages
+
+Result<std::string> ChatService::valid_content(std::string_view content) const {
+  const auto trimmed = trim(content);
+  const auto chars = count_code_points(trimmed);
+  if (chars < 1 || chars > static_cast<std::size_t>(limits_.max_content_chars)) {
+    return ApiError::bad_request("content must be 1-" + std::to_string(limits_.max_content_chars) +
+                                 " characters after trimming");
+  }
+  return std::string(trimmed);
+}
+
+void ChatService::send_message(const User& actor, SendRequest request, SendDone done) {
+  auto content = valid_content(request.content);
+  if (!content.ok()) return done(content.error());
+  if (request.client_id &&
+      (request.client_id->empty() || request.client_id->size() > static_cast<std::size_t>(limits_.max_client_id_bytes))) {
+    return done(ApiError::bad_request("client_id must be 1-" + std::to_string(limits_.max_client_id_bytes) + " bytes"));
+  }
+  if (!request.membership_checked) {
+    auto room = member_room(actor, request.room_id);
+    if (!room.ok()) return done(room.error());
+  }
+  const auto decision = message_limiter_.take(actor.id, std::chrono::steady_clock::now());
+  if (!decision.allowed) return done(ApiError::rate_limited(decision.retry_after_seconds()));
+
+  MessageDraft draft;
+  draft.room_id = request.room_id;
+  draft.sender_id = actor.id;
+  draft.content = std::move(content.value());
+  draft.client_id = std::move(request.client_id);
+  draft.created_at = now_ms();
+  commits_.submit(std::move(draft), [this, actor, done = std::move(done)](const std::optional<AppendResult>& result) {
+    if (!result) return done(ApiError::internal());
+    if (!result->duplicate) {
+      const Message& m = result->message;
+      publish_room(m.room_id, message_frame("message", m), m.seq);
+      typing_.stop(m.room_id, actor);
+    }
+    done(*result);
+  });
+}
+
+Result<HistoryPage> ChatService::history(const User& actor, const HistoryQuery& query) {
+  auto room = member_room(actor, query.room_id);
+  if (!room.ok()) return room.error();
+  return store_.history(query);
+}
+
+Result<Message> ChatService::own_message(const User& actor, MessageId id) {
+  auto message = store_.find_message(id);
+  if (!message) return ApiError::not_found("message not found");
+  auto room = member_room(actor, message->room_id);
+  if (!room.ok()) return ApiError::not_found("message not found");
+  if (message->sender_id != actor.id) return ApiError::forbidden("not your message");
+  return std::move(*message);
+}
+
+Result<Message> ChatService::edit_message(const User& actor, MessageId id, std::string_view content) {
+  auto valid = valid_content(content);
+  if (!valid.ok()) return valid.error();
+  auto message = own_message(actor, id);
+  if (!message.ok()) return message.error();
+  if (message.value().deleted) return ApiError::not_found("message was deleted");
+  auto edited = store_.edit_message(id, valid.value(), now_ms());
+  if (!edited) return ApiError::not_found("message was deleted");
+  publish_room(edited->room_id, message_frame("message_updated", *edited));
+  return std::move(*edited);
+}
+
+Result<void> ChatService::delete_message(const User& actor, MessageId id) {
+  auto message = own_message(actor, id);
+  if (!message.ok()) return message.error();
+  if (message.value().deleted) return ok_result();  // deleting twice changes nothing
+  auto deleted = store_.delete_message(id, now_ms());
+  if (deleted) publish_room(deleted->room_id, message_deleted_frame(*deleted));
+  return ok_result();
+}
+
+Result<void> ChatService::mark_read(const User& actor, RoomId room_id, Seq seq) {
+  auto room = member_room(actor, room_id);
+  if (!room.ok()) return room.error();
+  if (seq < 1 || seq > room.value().last_seq) return ApiError::bad_request("seq is not a message of this room");
+  if (seq <= store_.read_seq(room_id, actor.id)) return ok_result();  // receipts only move forward
+  store_.set_read(ReadReceipt{room_id, actor.id, seq});
+  publish_room(room_id, read_frame(room_id, actor, seq));
+  return ok_result();
+}
+
+// ---------------------------------------------------------------- typing and presence
+
+Result<void> ChatService::typing(const User& actor, RoomId room, bool start, bool membership_checked) {
+  if (!membership_checked) {
+    auto r = member_room(actor, room);
+    if (!r.ok()) return r.error();
+  }
+  if (start) {
+    typing_.start(room, actor);
+  } else {
+    typing_.stop(room, actor);
+  }
+  return ok_result();
+}
+
+void ChatService::typing_everywhere(const User& actor) {
+  for (RoomId room : store_.rooms_of(actor.id)) typing_.start(room, actor);
+}
+
+void ChatService::set_status(const User& actor, PresenceStatus status) { presence_.set_status(actor, status); }
+
+}  // namespace parley

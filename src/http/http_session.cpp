@@ -1,0 +1,175 @@
+#include "http/http_session.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+
+#include "protocol/json_input.hpp"
+#include "util/clock.hpp"
+#include "ws/ws_session.hpp"
+
+namespace parley {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+HttpSession::HttpSession(boost::asio::ip::tcp::socket socket, Services& services, RestApi& api, Shard& shard)
+    : stream_(std::move(socket)), services_(services), api_(api), shard_(shard) {
+  boost::system::error_code ec;
+  const auto endpoint = stream_.socket().remote_endpoint(ec);
+  if (!ec) client_address_ = endpoint.address().to_string();
+}
+
+void HttpSession::run() { read(); }
+
+void HttpSession::read() {
+  parser_.emplace();
+  parser_->body_limit(static_cast<std::uint64_t>(services_.config.max_body_bytes));
+  parser_->header_limit(16 * 1024);
+  // The whole request must arrive within the handshake timeout once started; an idle
+  // keep-alive connection is closed after the idle timeout.
+  stream_.expires_after(std::chrono::seconds(buffer_.size() > 0 ? services_.config.handshake_timeout_s
+                                                                 : std::min(services_.config.handshake_timeout_s,
+                                                                            services_.config.http_idle_timeout_s)));
+  http::async_read(stream_, buffer_, *parser_,
+                   [self = shared_from_this()](boost::system::error_code ec, std::size_t) { self->on_read(ec); });
+}
+
+void HttpSession::on_read(boost::system::error_code ec) {
+  if (ec == http::error::body_limit) {
+    return write(error_reply(ApiError::too_large("request body exceeds " +
+                                                 std::to_string(services_.config.max_body_bytes) + " bytes")),
+                 false);
+  }
+  if (ec == http::error::header_limit) {
+    return write(error_reply(ApiError::too_large("request headers too large")), false);
+  }
+  if (ec == http::error::end_of_stream || ec == beast::error::timeout) {
+    stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
+    return;
+  }
+  if (ec) {
+    // A request Beast could not parse gets one clear 400; a dead socket gets nothing.
+    if (ec.category() == http::make_error_code(http::error::bad_target).category()) {
+      return write(error_reply(ApiError::bad_request("malformed HTTP request")), false);
+    }
+    return;
+  }
+  services_.metrics.http_requests.fetch_add(1, std::memory_order_relaxed);
+  BeastRequest request = parser_->release();
+  if (beast::websocket::is_upgrade(request)) return upgrade(std::move(request));
+  dispatch(std::move(request));
+}
+
+void HttpSession::dispatch(BeastRequest request) {
+  HttpRequest req;
+  req.method = request.method();
+  req.client_address = client_address_;
+  if (!parse_target(request.target(), req.path, req.query)) {
+    return write(error_reply(ApiError::bad_request("malformed request target")), request.keep_alive());
+  }
+  req.authorization = std::string(request[http::field::authorization]);
+  req.body = std::move(request.body());
+  const bool keep_alive = request.keep_alive();
+  spdlog::debug("http method={} path={}", std::string(http::to_string(req.method)), req.path);
+  // Handlers may hash passwords or wait for a commit: never on this I/O thread.
+  boost::asio::post(services_.workers, [self = shared_from_this(), req = std::move(req), keep_alive]() mutable {
+    HttpReply reply = self->api_.handle(req);
+    boost::asio::post(self->stream_.get_executor(), [self, reply = std::move(reply), keep_alive]() mutable {
+      self->write(std::move(reply), keep_alive);
+    });
+  });
+}
+
+void HttpSession::write(HttpReply reply, bool keep_alive) {
+  auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(reply.status), 11);
+  res->set(http::field::server, "parley");
+  if (reply.status != 204) res->set(http::field::content_type, reply.content_type);
+  res->set(http::field::cache_control, "no-store");
+  for (auto& [name, value] : reply.headers) res->set(name, value);
+  res->body() = std::move(reply.body);
+  res->keep_alive(keep_alive);
+  res->prepare_payload();
+  stream_.expires_after(std::chrono::seconds(services_.config.http_idle_timeout_s));
+  http::async_write(stream_, *res, [self = shared_from_this(), res, keep_alive](boost::system::error_code ec, std::size_t) {
+    if (ec) return;
+    if (!keep_alive) {
+      self->stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
+      return;
+    }
+    self->read();
+  });
+}
+
+namespace {
+
+// "http://host:port" -> "host:port"
+std::string_view origin_authority(std::string_view origin) {
+  const auto scheme = origin.find("://");
+  return scheme == std::string_view::npos ? origin : origin.substr(scheme + 3);
+}
+
+bool origin_allowed(const BeastRequest& request, const Config& config) {
+  const auto origin = request[http::field::origin];
+  if (origin.empty()) return true;  // native clients send none
+  if (origin_authority(origin) == request[http::field::host]) return true;  // the server's own pages
+  for (const auto& allowed : config.allowed_origins) {
+    if (allowed == origin) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+void HttpSession::upgrade(BeastRequest request) {
+  std::string path;
+  std::unordered_map<std::string, std::string> query;
+  if (!parse_target(request.target(), path, query)) {
+    return write(error_reply(ApiError::bad_request("malformed request target")), false);
+  }
+  const auto seg = path_segments(path);
+  const bool multi_room = seg.size() == 1 && seg[0] == "ws";
+  const bool one_room = seg.size() == 3 && seg[0] == "ws" && seg[1] == "chat";
+  if (!multi_room && !one_room) return write(error_reply(ApiError::not_found("no such endpoint")), false);
+  if (!origin_allowed(request, services_.config)) {
+    return write(error_reply(ApiError::forbidden("origin not allowed")), false);
+  }
+
+  std::string token;
+  if (auto it = query.find("token"); it != query.end()) {
+    token = it->second;
+  } else if (auto header = request[http::field::authorization]; header.size() > 7 && header.substr(0, 7) == "Bearer ") {
+    token = std::string(header.substr(7));
+  }
+  auto claims = services_.auth.authenticate(token, now_ms());
+  if (!claims.ok()) return write(error_reply(claims.error()), false);
+  const User user{claims.value().user_id, claims.value().username, 0, 0};
+  if (services_.chat.presence().connections_of(user.id) >= services_.config.max_connections_per_user) {
+    return write(error_reply(ApiError::rate_limited(5)), false);
+  }
+
+  std::optional<RoomId> room;
+  std::optional<Seq> since_seq;
+  if (one_room) {
+    room = parse_positive_id(seg[2]);
+    if (!room) return write(error_reply(ApiError::not_found("room not found")), false);
+    auto access = services_.chat.visible_room(user, *room);
+    if (!access.ok()) return write(error_reply(access.error()), false);
+  }
+  if (auto it = query.find("since_seq"); it != query.end()) {
+    since_seq = parse_int(it->second);
+    if (!since_seq || *since_seq < 0) {
+      return write(error_reply(ApiError::bad_request("\"since_seq\" must be a non-negative integer")), false);
+    }
+  }
+  spdlog::debug("ws upgrade path={} user={}", path, user.id);
+  auto session = std::make_shared<WsSession>(std::move(stream_), services_, shard_,
+                                             WsLogin{user, claims.value().session_id}, room, since_seq);
+  session->start(std::move(request));
+}
+
+}  // namespace parley

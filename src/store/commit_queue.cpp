@@ -1,0 +1,118 @@
+#include "store/commit_queue.hpp"
+
+#include <algorithm>
+#include <exception>
+#include <utility>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+namespace parley {
+namespace {
+
+// A completion that throws must not kill the writer thread (that would stop every later ack).
+void complete(const CommitQueue::Completion& done, const std::optional<AppendResult>& result) {
+  if (!done) return;
+  try {
+    done(result);
+  } catch (const std::exception& e) {
+    spdlog::error("commit queue: completion threw: {}", e.what());
+  } catch (...) {
+    spdlog::error("commit queue: completion threw a non-standard exception");
+  }
+}
+
+}  // namespace
+
+CommitQueue::CommitQueue(Store& store, std::size_t max_batch, BatchObserver observer)
+    : store_(store), max_batch_(max_batch > 0 ? max_batch : 1), observer_(std::move(observer)) {
+  // Started last: run() uses every other member.
+  writer_ = std::thread([this] { run(); });
+}
+
+CommitQueue::~CommitQueue() {
+  stop();
+  // stop() may have been called from a completion, where it could not join; nobody else uses
+  // the queue once it is being destroyed, so joining here is safe.
+  if (writer_.joinable()) writer_.join();
+}
+
+void CommitQueue::submit(MessageDraft draft, Completion done) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!stopping_) {
+      queue_.push_back(Item{std::move(draft), std::move(done)});
+      wake_.notify_one();
+      return;
+    }
+  }
+  complete(done, std::nullopt);  // refused after stop(): nothing was stored
+}
+
+void CommitQueue::stop() {
+  bool first_call = false;
+  {
+    std::lock_guard lock(mutex_);
+    first_call = !stopping_;
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  // Only the first caller joins (a second concurrent join would be undefined). A completion
+  // calling stop() runs on the writer itself and cannot join it: the writer drains and exits,
+  // and the destructor joins later.
+  if (first_call && writer_.joinable() && writer_.get_id() != std::this_thread::get_id()) writer_.join();
+}
+
+std::size_t CommitQueue::pending() const {
+  std::lock_guard lock(mutex_);
+  return queue_.size();
+}
+
+void CommitQueue::run() {
+  std::vector<MessageDraft> drafts;
+  std::vector<Completion> completions;
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      // No timed wait for a fuller batch: whatever is queued right now goes. Under load the
+      // queue fills while the previous batch is being fsynced, which is where batching comes from.
+      wake_.wait(lock, [this] { return !queue_.empty() || stopping_; });
+      if (queue_.empty()) return;  // stopping, and everything submitted before has been drained
+      const std::size_t take = std::min(queue_.size(), max_batch_);
+      drafts.clear();
+      completions.clear();
+      for (std::size_t i = 0; i < take; ++i) {
+        drafts.push_back(std::move(queue_.front().draft));
+        completions.push_back(std::move(queue_.front().done));
+        queue_.pop_front();
+      }
+    }
+
+    std::vector<AppendResult> results;
+    bool stored = false;
+    const auto started = std::chrono::steady_clock::now();
+    try {
+      results = store_.append_messages(drafts);
+      stored = results.size() == drafts.size();
+      if (!stored) spdlog::error("commit queue: store returned {} results for {} drafts", results.size(), drafts.size());
+    } catch (const std::exception& e) {
+      spdlog::error("commit queue: batch of {} failed, nothing stored: {}", drafts.size(), e.what());
+    } catch (...) {
+      spdlog::error("commit queue: batch of {} failed with a non-standard exception", drafts.size());
+    }
+    const auto took = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
+
+    if (stored && observer_) {
+      try {
+        observer_(drafts.size(), took);
+      } catch (const std::exception& e) {
+        spdlog::error("commit queue: batch observer threw: {}", e.what());
+      }
+    }
+    for (std::size_t i = 0; i < completions.size(); ++i) {
+      complete(completions[i], stored ? std::optional<AppendResult>(std::move(results[i])) : std::nullopt);
+    }
+  }
+}
+
+}  // namespace parley

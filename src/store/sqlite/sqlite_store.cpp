@@ -1,0 +1,585 @@
+#include "store/sqlite/sqlite_store.hpp"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <limits>
+#include <map>
+
+namespace parley {
+namespace {
+
+using sqlite::Connection;
+using sqlite::Query;
+using sqlite::Transaction;
+
+constexpr int kBusyTimeoutMs = 5000;
+constexpr std::size_t kMaxIdleReaders = 16;
+constexpr std::int64_t kNoUpperBound = std::numeric_limits<std::int64_t>::max();
+
+// Version 1. Notes on the choices:
+// - users.username is COLLATE NOCASE with a unique index: names are unique case-insensitively
+//   (they are ASCII by the protocol, which is all NOCASE folds).
+// - rooms.last_seq is advanced inside append_messages' transaction, so a Room read from any
+//   connection carries the seq of the newest committed message.
+// - rooms.invite_code is NULL for public rooms; NULLs do not collide in a unique index.
+// - messages(room_id, seq) is unique: the database itself refuses a seq gap-fill or a double seq.
+// - messages(sender_id, client_id) unique where client_id is set: the idempotency key, kept forever.
+// - messages(room_id, created_at): resolves history's `since` timestamp to a seq.
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS users(
+  id            INTEGER PRIMARY KEY,
+  username      TEXT    NOT NULL COLLATE NOCASE,
+  password_hash TEXT    NOT NULL,
+  created_at    INTEGER NOT NULL,
+  last_seen     INTEGER NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX IF NOT EXISTS users_by_name ON users(username);
+
+CREATE TABLE IF NOT EXISTS sessions(
+  session_id TEXT    PRIMARY KEY,
+  user_id    INTEGER NOT NULL REFERENCES users(id),
+  revoked    INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS refresh_tokens(
+  token_hash TEXT    PRIMARY KEY,
+  session_id TEXT    NOT NULL REFERENCES sessions(session_id),
+  user_id    INTEGER NOT NULL REFERENCES users(id),
+  expires_at INTEGER NOT NULL,
+  used       INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS refresh_tokens_by_session ON refresh_tokens(session_id);
+
+CREATE TABLE IF NOT EXISTS rooms(
+  id          INTEGER PRIMARY KEY,
+  name        TEXT    NOT NULL,
+  is_private  INTEGER NOT NULL,
+  created_by  INTEGER NOT NULL REFERENCES users(id),
+  created_at  INTEGER NOT NULL,
+  invite_code TEXT,
+  last_seq    INTEGER NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX IF NOT EXISTS rooms_by_invite ON rooms(invite_code) WHERE invite_code IS NOT NULL;
+
+CREATE TABLE IF NOT EXISTS memberships(
+  room_id   INTEGER NOT NULL REFERENCES rooms(id),
+  user_id   INTEGER NOT NULL REFERENCES users(id),
+  joined_at INTEGER NOT NULL,
+  PRIMARY KEY(room_id, user_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS memberships_by_user ON memberships(user_id, room_id);
+
+CREATE TABLE IF NOT EXISTS messages(
+  id           INTEGER PRIMARY KEY,
+  room_id      INTEGER NOT NULL REFERENCES rooms(id),
+  seq          INTEGER NOT NULL,
+  sender_id    INTEGER NOT NULL REFERENCES users(id),
+  content      TEXT    NOT NULL,
+  message_type TEXT    NOT NULL,
+  client_id    TEXT,
+  created_at   INTEGER NOT NULL,
+  edited_at    INTEGER,
+  deleted      INTEGER NOT NULL DEFAULT 0,
+  deleted_at   INTEGER
+);
+CREATE UNIQUE INDEX IF NOT EXISTS messages_by_room_seq ON messages(room_id, seq);
+CREATE UNIQUE INDEX IF NOT EXISTS messages_by_client_id ON messages(sender_id, client_id)
+  WHERE client_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS messages_by_room_time ON messages(room_id, created_at);
+
+CREATE TABLE IF NOT EXISTS read_receipts(
+  room_id INTEGER NOT NULL REFERENCES rooms(id),
+  user_id INTEGER NOT NULL REFERENCES users(id),
+  seq     INTEGER NOT NULL,
+  PRIMARY KEY(room_id, user_id)
+) WITHOUT ROWID;
+)sql";
+
+// Column lists shared by every query that builds a User / Room / Message (see read_* below).
+// Macros because the SQL must be one literal per statement for the statement cache.
+#define PARLEY_USER_COLUMNS "u.id, u.username, u.created_at, u.last_seen"
+#define PARLEY_ROOM_SELECT                                                                 \
+  "SELECT r.id, r.name, r.is_private, r.created_by, r.created_at, r.invite_code, r.last_seq, " \
+  "(SELECT COUNT(*) FROM memberships mm WHERE mm.room_id = r.id) FROM rooms r "
+#define PARLEY_MESSAGE_SELECT                                                                \
+  "SELECT m.id, m.seq, m.room_id, m.sender_id, u.username, m.content, m.created_at, m.edited_at, " \
+  "m.deleted, m.message_type, m.client_id FROM messages m JOIN users u ON u.id = m.sender_id "
+
+User read_user(const Query& q, int first = 0) {
+  return User{.id = q.int64(first),
+              .username = q.text(first + 1),
+              .created_at = q.int64(first + 2),
+              .last_seen = q.int64(first + 3)};
+}
+
+Room read_room(const Query& q) {
+  return Room{.id = q.int64(0),
+              .name = q.text(1),
+              .is_private = q.boolean(2),
+              .created_by = q.int64(3),
+              .created_at = q.int64(4),
+              .invite_code = q.text(5),
+              .last_seq = q.int64(6),
+              .member_count = q.int64(7)};
+}
+
+Message read_message(const Query& q) {
+  Message m{.id = q.int64(0),
+            .seq = q.int64(1),
+            .room_id = q.int64(2),
+            .sender_id = q.int64(3),
+            .sender = q.text(4),
+            .content = q.text(5),
+            .created_at = q.int64(6),
+            .edited_at = q.optional_int64(7),
+            .deleted = q.boolean(8),
+            .message_type = q.text(9),
+            .client_id = q.optional_text(10)};
+  if (m.deleted) m.content.clear();  // the row holds "" already; never let a tombstone carry text
+  return m;
+}
+
+std::optional<Message> message_by_id(Connection& db, MessageId id) {
+  auto q = db.query(PARLEY_MESSAGE_SELECT "WHERE m.id = ?1");
+  q.bind(1, id);
+  if (!q.step()) return std::nullopt;
+  return read_message(q);
+}
+
+std::optional<Message> message_by_client_id(Connection& db, UserId sender, const std::string& client_id) {
+  auto q = db.query(PARLEY_MESSAGE_SELECT "WHERE m.sender_id = ?1 AND m.client_id = ?2");
+  q.bind(1, sender).bind(2, client_id);
+  if (!q.step()) return std::nullopt;
+  return read_message(q);
+}
+
+std::vector<Message> collect_messages(Query& q) {
+  std::vector<Message> out;
+  while (q.step()) out.push_back(read_message(q));
+  return out;
+}
+
+void configure_writer(Connection& db, SqliteSync sync) {
+  {
+    auto q = db.query("PRAGMA journal_mode=WAL");
+    if (!q.step() || q.text(0) != "wal") throw StoreError("could not switch the database to WAL mode");
+  }
+  db.exec(sync == SqliteSync::full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+  db.exec("PRAGMA foreign_keys=ON");
+  // Freed bytes (a deleted message's old text) are zeroed instead of lingering in free space.
+  db.exec("PRAGMA secure_delete=ON");
+  db.exec(("PRAGMA busy_timeout=" + std::to_string(kBusyTimeoutMs)).c_str());
+}
+
+void configure_reader(Connection& db) {
+  db.exec(("PRAGMA busy_timeout=" + std::to_string(kBusyTimeoutMs)).c_str());
+  db.exec("PRAGMA query_only=ON");  // a reader that tried to write would be a bug: make it loud
+}
+
+void migrate(Connection& db) {
+  const auto version = db.query_int64("PRAGMA user_version");
+  if (version > SqliteStore::kSchemaVersion) {
+    throw StoreError("database schema version " + std::to_string(version) + " is newer than this server's (" +
+                     std::to_string(SqliteStore::kSchemaVersion) + ")");
+  }
+  if (version == SqliteStore::kSchemaVersion) return;
+  Transaction tx(db);
+  db.exec(kSchema);
+  db.exec(("PRAGMA user_version=" + std::to_string(SqliteStore::kSchemaVersion)).c_str());
+  tx.commit();
+}
+
+}  // namespace
+
+SqliteStore::SqliteStore(const std::string& path, SqliteSync sync)
+    : writer_(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE),
+      readers_(path, SQLITE_OPEN_READWRITE, configure_reader, kMaxIdleReaders) {
+  configure_writer(writer_, sync);
+  migrate(writer_);
+}
+
+SqliteStore::~SqliteStore() = default;
+
+// ---- users
+
+std::optional<User> SqliteStore::create_user(std::string_view username, std::string_view password_hash, TimeMs now) {
+  std::lock_guard lock(write_mutex_);
+  auto q = writer_.query("INSERT INTO users(username, password_hash, created_at) VALUES(?1, ?2, ?3)");
+  q.bind(1, username).bind(2, password_hash).bind(3, now);
+  try {
+    q.run();
+  } catch (const StoreError& e) {
+    if (e.code() == SQLITE_CONSTRAINT_UNIQUE) return std::nullopt;  // the name is taken
+    throw;
+  }
+  return User{.id = writer_.last_insert_rowid(), .username = std::string(username), .created_at = now};
+}
+
+std::optional<UserCredentials> SqliteStore::find_credentials(std::string_view username) {
+  auto db = readers_.acquire();
+  auto q = db->query("SELECT " PARLEY_USER_COLUMNS ", u.password_hash FROM users u WHERE u.username = ?1");
+  q.bind(1, username);
+  if (!q.step()) return std::nullopt;
+  return UserCredentials{.user = read_user(q), .password_hash = q.text(4)};
+}
+
+std::optional<User> SqliteStore::find_user(UserId id) {
+  auto db = readers_.acquire();
+  auto q = db->query("SELECT " PARLEY_USER_COLUMNS " FROM users u WHERE u.id = ?1");
+  q.bind(1, id);
+  if (!q.step()) return std::nullopt;
+  return read_user(q);
+}
+
+std::optional<User> SqliteStore::find_user_by_name(std::string_view username) {
+  auto db = readers_.acquire();
+  auto q = db->query("SELECT " PARLEY_USER_COLUMNS " FROM users u WHERE u.username = ?1");
+  q.bind(1, username);
+  if (!q.step()) return std::nullopt;
+  return read_user(q);
+}
+
+void SqliteStore::set_last_seen(UserId id, TimeMs when) {
+  std::lock_guard lock(write_mutex_);
+  writer_.query("UPDATE users SET last_seen = ?2 WHERE id = ?1").bind(1, id).bind(2, when).run();
+}
+
+// ---- refresh tokens
+
+void SqliteStore::insert_refresh_token(const RefreshToken& token) {
+  std::lock_guard lock(write_mutex_);
+  Transaction tx(writer_);
+  // The first token of a login creates its session; rotated tokens join it (and stay revoked
+  // if it was revoked meanwhile).
+  writer_.query("INSERT OR IGNORE INTO sessions(session_id, user_id) VALUES(?1, ?2)")
+      .bind(1, token.session_id)
+      .bind(2, token.user_id)
+      .run();
+  writer_
+      .query("INSERT INTO refresh_tokens(token_hash, session_id, user_id, expires_at, used) "
+             "VALUES(?1, ?2, ?3, ?4, ?5)")
+      .bind(1, token.token_hash)
+      .bind(2, token.session_id)
+      .bind(3, token.user_id)
+      .bind(4, token.expires_at)
+      .bind(5, std::int64_t{token.used ? 1 : 0})
+      .run();
+  tx.commit();
+}
+
+std::optional<RefreshToken> SqliteStore::find_refresh_token(std::string_view token_hash) {
+  auto db = readers_.acquire();
+  auto q = db->query(
+      "SELECT t.token_hash, t.session_id, t.user_id, t.expires_at, t.used, COALESCE(s.revoked, 1) "
+      "FROM refresh_tokens t LEFT JOIN sessions s ON s.session_id = t.session_id WHERE t.token_hash = ?1");
+  q.bind(1, token_hash);
+  if (!q.step()) return std::nullopt;
+  return RefreshToken{.token_hash = q.text(0),
+                      .session_id = q.text(1),
+                      .user_id = q.int64(2),
+                      .expires_at = q.int64(3),
+                      .used = q.boolean(4),
+                      .session_revoked = q.boolean(5)};
+}
+
+bool SqliteStore::consume_refresh_token(std::string_view token_hash) {
+  std::lock_guard lock(write_mutex_);
+  // The WHERE used = 0 makes this a compare-and-set: of two racing refreshes only one changes a row.
+  writer_.query("UPDATE refresh_tokens SET used = 1 WHERE token_hash = ?1 AND used = 0").bind(1, token_hash).run();
+  return writer_.changes() == 1;
+}
+
+void SqliteStore::revoke_session(std::string_view session_id) {
+  std::lock_guard lock(write_mutex_);
+  writer_.query("UPDATE sessions SET revoked = 1 WHERE session_id = ?1").bind(1, session_id).run();
+}
+
+// ---- rooms and membership
+
+Room SqliteStore::create_room(std::string_view name, bool is_private, UserId creator, std::string_view invite_code,
+                              TimeMs now) {
+  // Public rooms have no invite: NULL keeps them out of the unique index and of find_room_by_invite.
+  std::optional<std::string> invite;
+  if (is_private && !invite_code.empty()) invite = std::string(invite_code);
+
+  std::lock_guard lock(write_mutex_);
+  Transaction tx(writer_);
+  writer_
+      .query("INSERT INTO rooms(name, is_private, created_by, created_at, invite_code) VALUES(?1, ?2, ?3, ?4, ?5)")
+      .bind(1, name)
+      .bind(2, std::int64_t{is_private ? 1 : 0})
+      .bind(3, creator)
+      .bind(4, now)
+      .bind(5, invite)
+      .run();
+  const RoomId id = writer_.last_insert_rowid();
+  writer_.query("INSERT INTO memberships(room_id, user_id, joined_at) VALUES(?1, ?2, ?3)")
+      .bind(1, id)
+      .bind(2, creator)
+      .bind(3, now)
+      .run();
+  tx.commit();
+  return Room{.id = id,
+              .name = std::string(name),
+              .is_private = is_private,
+              .created_by = creator,
+              .created_at = now,
+              .invite_code = invite.value_or(""),
+              .last_seq = 0,
+              .member_count = 1};
+}
+
+std::optional<Room> SqliteStore::find_room(RoomId id) {
+  auto db = readers_.acquire();
+  auto q = db->query(PARLEY_ROOM_SELECT "WHERE r.id = ?1");
+  q.bind(1, id);
+  if (!q.step()) return std::nullopt;
+  return read_room(q);
+}
+
+std::optional<Room> SqliteStore::find_room_by_invite(std::string_view invite_code) {
+  if (invite_code.empty()) return std::nullopt;
+  auto db = readers_.acquire();
+  auto q = db->query(PARLEY_ROOM_SELECT "WHERE r.invite_code = ?1");
+  q.bind(1, invite_code);
+  if (!q.step()) return std::nullopt;
+  return read_room(q);
+}
+
+std::vector<Room> SqliteStore::list_visible_rooms(UserId viewer) {
+  auto db = readers_.acquire();
+  auto q = db->query(PARLEY_ROOM_SELECT
+                     "WHERE r.is_private = 0 "
+                     "OR EXISTS(SELECT 1 FROM memberships v WHERE v.room_id = r.id AND v.user_id = ?1) "
+                     "ORDER BY r.id");
+  q.bind(1, viewer);
+  std::vector<Room> rooms;
+  while (q.step()) rooms.push_back(read_room(q));
+  return rooms;
+}
+
+bool SqliteStore::add_member(RoomId room, UserId user, TimeMs now) {
+  std::lock_guard lock(write_mutex_);
+  writer_.query("INSERT OR IGNORE INTO memberships(room_id, user_id, joined_at) VALUES(?1, ?2, ?3)")
+      .bind(1, room)
+      .bind(2, user)
+      .bind(3, now)
+      .run();
+  return writer_.changes() == 1;
+}
+
+bool SqliteStore::remove_member(RoomId room, UserId user) {
+  std::lock_guard lock(write_mutex_);
+  writer_.query("DELETE FROM memberships WHERE room_id = ?1 AND user_id = ?2").bind(1, room).bind(2, user).run();
+  return writer_.changes() == 1;
+}
+
+bool SqliteStore::is_member(RoomId room, UserId user) {
+  auto db = readers_.acquire();
+  auto q = db->query("SELECT 1 FROM memberships WHERE room_id = ?1 AND user_id = ?2");
+  q.bind(1, room).bind(2, user);
+  return q.step();
+}
+
+std::vector<User> SqliteStore::list_members(RoomId room) {
+  auto db = readers_.acquire();
+  auto q = db->query("SELECT " PARLEY_USER_COLUMNS
+                     " FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.room_id = ?1 ORDER BY u.id");
+  q.bind(1, room);
+  std::vector<User> users;
+  while (q.step()) users.push_back(read_user(q));
+  return users;
+}
+
+std::vector<RoomId> SqliteStore::rooms_of(UserId user) {
+  auto db = readers_.acquire();
+  auto q = db->query("SELECT room_id FROM memberships WHERE user_id = ?1 ORDER BY room_id");
+  q.bind(1, user);
+  std::vector<RoomId> rooms;
+  while (q.step()) rooms.push_back(q.int64(0));
+  return rooms;
+}
+
+// ---- messages
+
+std::vector<AppendResult> SqliteStore::append_messages(std::span<const MessageDraft> drafts) {
+  if (drafts.empty()) return {};
+
+  // Where each touched room stands inside this transaction. Local on purpose: if anything
+  // throws, the transaction rolls back and this state vanishes with it, so nothing in memory
+  // can run ahead of the database.
+  struct RoomCursor {
+    Seq last_seq = 0;
+    TimeMs last_created_at = 0;
+  };
+  std::map<RoomId, RoomCursor> rooms;
+  std::map<UserId, std::string> sender_names;
+
+  std::vector<AppendResult> results;
+  results.reserve(drafts.size());
+
+  std::lock_guard lock(write_mutex_);
+  Transaction tx(writer_);
+  for (const MessageDraft& draft : drafts) {
+    // An earlier batch or an earlier draft of this one (already inserted in this transaction).
+    if (draft.client_id) {
+      if (auto original = message_by_client_id(writer_, draft.sender_id, *draft.client_id)) {
+        results.push_back(AppendResult{.message = std::move(*original), .duplicate = true});
+        continue;
+      }
+    }
+
+    auto room = rooms.find(draft.room_id);
+    if (room == rooms.end()) {
+      auto q = writer_.query(
+          "SELECT r.last_seq, COALESCE((SELECT m.created_at FROM messages m "
+          "WHERE m.room_id = r.id AND m.seq = r.last_seq), 0) FROM rooms r WHERE r.id = ?1");
+      q.bind(1, draft.room_id);
+      if (!q.step()) throw StoreError("append_messages: no room " + std::to_string(draft.room_id));
+      room = rooms.emplace(draft.room_id, RoomCursor{.last_seq = q.int64(0), .last_created_at = q.int64(1)}).first;
+    }
+    auto sender = sender_names.find(draft.sender_id);
+    if (sender == sender_names.end()) {
+      auto q = writer_.query("SELECT username FROM users WHERE id = ?1");
+      q.bind(1, draft.sender_id);
+      if (!q.step()) throw StoreError("append_messages: no user " + std::to_string(draft.sender_id));
+      sender = sender_names.emplace(draft.sender_id, q.text(0)).first;
+    }
+
+    RoomCursor& cursor = room->second;
+    Message message{.seq = cursor.last_seq + 1,
+                    .room_id = draft.room_id,
+                    .sender_id = draft.sender_id,
+                    .sender = sender->second,
+                    .content = draft.content,
+                    // Never earlier than the room's previous message, even if the clock stepped
+                    // back: timestamps then grow with seq, and paging by `since` misses nothing.
+                    .created_at = std::max(draft.created_at, cursor.last_created_at),
+                    .edited_at = std::nullopt,
+                    .deleted = false,
+                    .message_type = draft.message_type,
+                    .client_id = draft.client_id};
+    writer_
+        .query("INSERT INTO messages(room_id, seq, sender_id, content, message_type, client_id, created_at) "
+               "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+        .bind(1, message.room_id)
+        .bind(2, message.seq)
+        .bind(3, message.sender_id)
+        .bind(4, message.content)
+        .bind(5, message.message_type)
+        .bind(6, message.client_id)
+        .bind(7, message.created_at)
+        .run();
+    message.id = writer_.last_insert_rowid();
+    cursor.last_seq = message.seq;
+    cursor.last_created_at = message.created_at;
+    results.push_back(AppendResult{.message = std::move(message), .duplicate = false});
+  }
+  for (const auto& [room_id, cursor] : rooms) {
+    writer_.query("UPDATE rooms SET last_seq = ?2 WHERE id = ?1").bind(1, room_id).bind(2, cursor.last_seq).run();
+  }
+  tx.commit();
+  return results;
+}
+
+HistoryPage SqliteStore::history(const HistoryQuery& query) {
+  // One row more than asked tells whether there is more in the paging direction.
+  const std::int64_t fetch = std::int64_t{query.limit} + 1;
+  const std::int64_t before = query.before_seq.value_or(kNoUpperBound);
+  auto db = readers_.acquire();
+
+  HistoryPage page;
+  if (!query.since_seq && !query.since) {
+    // Newest first from the top, then flipped to ascending.
+    auto q = db->query(PARLEY_MESSAGE_SELECT "WHERE m.room_id = ?1 AND m.seq < ?2 ORDER BY m.seq DESC LIMIT ?3");
+    q.bind(1, query.room_id).bind(2, before).bind(3, fetch);
+    page.messages = collect_messages(q);
+    page.has_more = static_cast<std::int64_t>(page.messages.size()) == fetch;
+    if (page.has_more) page.messages.pop_back();
+    std::reverse(page.messages.begin(), page.messages.end());
+    return page;
+  }
+
+  // Oldest first after a point. Timestamps never decrease with seq inside a room (append_messages
+  // guarantees it), so "created_at > since" is exactly "seq >= the first seq with created_at > since"
+  // and both bounds become one seq bound, paged on the (room_id, seq) index. (Ties on created_at
+  // are broken by id, which grows with seq because message rows are never deleted; that order
+  // is the index's own, so finding the bound is one index seek.)
+  Seq after = query.since_seq.value_or(0);
+  if (query.since) {
+    auto q = db->query(
+        "SELECT seq FROM messages WHERE room_id = ?1 AND created_at > ?2 ORDER BY created_at, id LIMIT 1");
+    q.bind(1, query.room_id).bind(2, *query.since);
+    if (!q.step()) return page;  // nothing newer than `since`
+    after = std::max(after, q.int64(0) - 1);
+  }
+  auto q = db->query(PARLEY_MESSAGE_SELECT
+                     "WHERE m.room_id = ?1 AND m.seq > ?2 AND m.seq < ?3 ORDER BY m.seq ASC LIMIT ?4");
+  q.bind(1, query.room_id).bind(2, after).bind(3, before).bind(4, fetch);
+  page.messages = collect_messages(q);
+  page.has_more = static_cast<std::int64_t>(page.messages.size()) == fetch;
+  if (page.has_more) page.messages.pop_back();
+  return page;
+}
+
+std::optional<Message> SqliteStore::find_message(MessageId id) {
+  auto db = readers_.acquire();
+  return message_by_id(*db, id);
+}
+
+std::optional<Message> SqliteStore::last_message(RoomId room) {
+  auto db = readers_.acquire();
+  auto q = db->query(PARLEY_MESSAGE_SELECT "WHERE m.room_id = ?1 ORDER BY m.seq DESC LIMIT 1");
+  q.bind(1, room);
+  if (!q.step()) return std::nullopt;
+  return read_message(q);
+}
+
+std::optional<Message> SqliteStore::edit_message(MessageId id, std::string_view content, TimeMs when) {
+  std::lock_guard lock(write_mutex_);
+  // deleted = 0: a tombstone stays a tombstone (nullopt, as documented in the header).
+  writer_.query("UPDATE messages SET content = ?2, edited_at = ?3 WHERE id = ?1 AND deleted = 0")
+      .bind(1, id)
+      .bind(2, content)
+      .bind(3, when)
+      .run();
+  if (writer_.changes() == 0) return std::nullopt;
+  return message_by_id(writer_, id);
+}
+
+std::optional<Message> SqliteStore::delete_message(MessageId id, TimeMs when) {
+  std::lock_guard lock(write_mutex_);
+  // The text is overwritten in the row (and, with secure_delete, zeroed in freed space), not hidden.
+  writer_.query("UPDATE messages SET content = '', deleted = 1, deleted_at = ?2 WHERE id = ?1 AND deleted = 0")
+      .bind(1, id)
+      .bind(2, when)
+      .run();
+  return message_by_id(writer_, id);
+}
+
+// ---- read receipts
+
+void SqliteStore::set_read(const ReadReceipt& receipt) {
+  std::lock_guard lock(write_mutex_);
+  writer_
+      .query("INSERT INTO read_receipts(room_id, user_id, seq) VALUES(?1, ?2, ?3) "
+             "ON CONFLICT(room_id, user_id) DO UPDATE SET seq = MAX(seq, excluded.seq)")
+      .bind(1, receipt.room_id)
+      .bind(2, receipt.user_id)
+      .bind(3, receipt.seq)
+      .run();
+}
+
+Seq SqliteStore::read_seq(RoomId room, UserId user) {
+  auto db = readers_.acquire();
+  auto q = db->query("SELECT seq FROM read_receipts WHERE room_id = ?1 AND user_id = ?2");
+  q.bind(1, room).bind(2, user);
+  return q.step() ? q.int64(0) : 0;
+}
+
+#undef PARLEY_USER_COLUMNS
+#undef PARLEY_ROOM_SELECT
+#undef PARLEY_MESSAGE_SELECT
+
+}  // namespace parley

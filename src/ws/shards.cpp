@@ -1,0 +1,65 @@
+#include "ws/shards.hpp"
+
+#include <algorithm>
+#include <boost/asio/post.hpp>
+
+#include "ws/ws_session.hpp"
+
+namespace parley {
+
+void Shard::subscribe(RoomId room, WsSession* session) { rooms_[room].push_back(session); }
+
+void Shard::unsubscribe(RoomId room, WsSession* session) {
+  auto it = rooms_.find(room);
+  if (it == rooms_.end()) return;
+  auto& list = it->second;
+  if (auto pos = std::find(list.begin(), list.end(), session); pos != list.end()) {
+    *pos = list.back();  // order among a room's connections does not matter
+    list.pop_back();
+  }
+  if (list.empty()) rooms_.erase(it);
+}
+
+void Shard::deliver(const BusEvent& event) {
+  if (event.kind == BusEvent::Kind::close_login) {
+    for (auto* session : sessions_) session->deliver(event);
+    return;
+  }
+  auto it = rooms_.find(event.room);
+  if (it == rooms_.end()) return;
+  for (auto* session : it->second) session->deliver(event);
+}
+
+void Shard::close_all_for_shutdown() {
+  for (auto* session : sessions_) session->close(boost::beast::websocket::close_code::going_away, "server shutting down");
+}
+
+Shards::Shards(std::size_t count, Bus& bus) {
+  for (std::size_t i = 0; i < count; ++i) shards_.push_back(std::make_unique<Shard>());
+  for (auto& shard : shards_) {
+    Shard* s = shard.get();
+    bus.subscribe([s](const BusEvent& event) { boost::asio::post(s->context(), [s, event] { s->deliver(event); }); });
+  }
+}
+
+Shards::~Shards() { stop(); }
+
+void Shards::start() {
+  for (auto& shard : shards_) {
+    guards_.emplace_back(shard->context().get_executor());
+    threads_.emplace_back([s = shard.get()] { s->context().run(); });
+  }
+}
+
+void Shards::stop() {
+  guards_.clear();
+  for (auto& shard : shards_) shard->context().stop();
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+  threads_.clear();
+}
+
+Shard& Shards::next() { return *shards_[next_.fetch_add(1, std::memory_order_relaxed) % shards_.size()]; }
+
+}  // namespace parley

@@ -1,0 +1,347 @@
+#include "ws/ws_session.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
+#include <boost/beast/websocket/error.hpp>
+
+#include "protocol/json_input.hpp"
+#include "protocol/wire.hpp"
+
+namespace parley {
+
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+
+WsSession::WsSession(beast::tcp_stream stream, Services& services, Shard& shard, WsLogin login,
+                     std::optional<RoomId> bound_room, std::optional<Seq> since_seq)
+    : ws_(std::move(stream)),
+      services_(services),
+      shard_(shard),
+      login_(std::move(login)),
+      bound_room_(bound_room),
+      since_seq_(since_seq) {}
+
+void WsSession::start(Request request) {
+  const auto& cfg = services_.config;
+  beast::get_lowest_layer(ws_).expires_never();  // the websocket timeouts take over from here
+  websocket::stream_base::timeout timeouts;
+  timeouts.handshake_timeout = std::chrono::seconds(cfg.handshake_timeout_s);
+  // Beast pings after half the idle timeout without traffic and drops the peer when the whole
+  // timeout passes without a frame: a ping every heartbeat_s, dropped after missing two.
+  timeouts.idle_timeout = std::chrono::seconds(2 * cfg.heartbeat_s);
+  timeouts.keep_alive_pings = true;
+  ws_.set_option(timeouts);
+  ws_.read_message_max(static_cast<std::size_t>(cfg.max_frame_bytes));
+  ws_.text(true);
+  ws_.async_accept(request, [self = shared_from_this()](boost::system::error_code ec) { self->on_accept(ec); });
+}
+
+void WsSession::on_accept(boost::system::error_code ec) {
+  if (ec) return;  // the handshake failed; nothing was registered yet
+  accepted_ = true;
+  shard_.add(this);
+  services_.metrics.ws_connections.fetch_add(1, std::memory_order_relaxed);
+  services_.metrics.ws_connections_total.fetch_add(1, std::memory_order_relaxed);
+  services_.chat.presence().connected(login_.user);
+  send(hello_frame(login_.user, services_.config.heartbeat_s));
+  if (bound_room_) join(*bound_room_, since_seq_);
+  read();
+}
+
+void WsSession::read() {
+  ws_.async_read(buffer_, [self = shared_from_this()](boost::system::error_code ec, std::size_t bytes) {
+    self->on_read(ec, bytes);
+  });
+}
+
+void WsSession::on_read(boost::system::error_code ec, std::size_t) {
+  if (ec) {
+    // Closed by the peer, by us, by a timeout, or by Beast itself after a protocol violation
+    // (it has then already sent 1009 for an oversized message or 1007 for invalid UTF-8).
+    return teardown();
+  }
+  services_.metrics.ws_frames_in.fetch_add(1, std::memory_order_relaxed);
+  if (!closing_) {
+    const auto data = buffer_.cdata();
+    handle_text(std::string_view(static_cast<const char*>(data.data()), data.size()));
+  }
+  buffer_.consume(buffer_.size());
+  read();
+}
+
+void WsSession::teardown() {
+  if (torn_down_) return;
+  torn_down_ = true;
+  for (const auto& [room, seq] : rooms_) {
+    shard_.unsubscribe(room, this);
+    (void)services_.chat.typing(login_.user, room, false, true);
+  }
+  rooms_.clear();
+  shard_.remove(this);
+  services_.metrics.ws_connections.fetch_sub(1, std::memory_order_relaxed);
+  services_.chat.presence().disconnected(login_.user);
+}
+
+// ---------------------------------------------------------------- inbound frames
+
+void WsSession::handle_text(std::string_view text) {
+  simdjson::dom::element doc;
+  auto& parser = thread_json_parser();
+  if (parser.parse(text.data(), text.size()).get(doc) != simdjson::SUCCESS) {
+    return refuse(ApiError::bad_request("frame is not valid JSON"), {});
+  }
+  Object frame;
+  if (doc.get_object().get(frame) != simdjson::SUCCESS) {
+    return refuse(ApiError::bad_request("frame must be a JSON object"), {});
+  }
+  const auto type = string_field(frame, "type");
+  if (!type.ok()) return refuse(ApiError::bad_request("frame needs a string \"type\""), {});
+  const std::string_view t = type.value;
+  if (t == "message") return on_message(frame);
+  if (t == "typing_start") return on_typing(frame, true);
+  if (t == "typing_stop") return on_typing(frame, false);
+  if (t == "ping") return send(pong_frame());
+  if (t == "read") return on_read_receipt(frame);
+  if (t == "join") return on_join(frame);
+  if (t == "leave") return on_leave(frame);
+  if (t == "edit") return on_edit(frame);
+  if (t == "delete") return on_delete(frame);
+  if (t == "status") return on_status(frame);
+  refuse(ApiError::bad_request("unknown frame type"), t);
+}
+
+std::optional<RoomId> WsSession::room_of(Object frame, std::string_view type) {
+  const auto room = id_field(frame, "room_id");
+  if (!room.ok()) {
+    refuse(ApiError::bad_request("\"room_id\" must be a positive integer"), type);
+    return std::nullopt;
+  }
+  return room.value;
+}
+
+void WsSession::refuse(const ApiError& error, std::string_view ref) {
+  send(error_frame(error.code, error.message, ref));
+  // Refusals in a row mean a client that ignores its errors (a flood or a broken loop):
+  // past the limit it is cut off rather than allowed to keep the server busy.
+  if (++refused_in_row_ >= services_.config.abuse_close_after) {
+    close(websocket::close_code::policy_error, "too many refused frames");
+  }
+}
+
+void WsSession::on_join(Object frame) {
+  const auto room = room_of(frame, "join");
+  if (!room) return;
+  const auto since = int_field(frame, "since_seq");
+  if (since.state == FieldState::wrong_type || (since.ok() && since.value < 0)) {
+    return refuse(ApiError::bad_request("\"since_seq\" must be a non-negative integer"), "join");
+  }
+  join(*room, since.ok() ? std::optional<Seq>(since.value) : std::nullopt);
+}
+
+void WsSession::join(RoomId room_id, std::optional<Seq> since_seq) {
+  auto& chat = services_.chat;
+  auto access = chat.visible_room(login_.user, room_id);
+  if (!access.ok()) return refuse(access.error(), "join");
+  if (!access.value().member) {
+    auto joined = chat.join_room(login_.user, room_id);  // public rooms only reach here
+    if (!joined.ok()) return refuse(joined.error(), "join");
+  }
+  // Subscribe before reading the room's state: every message committed after this point
+  // reaches this shard after us, and the per-room seq filter drops what the replay sent.
+  if (rooms_.try_emplace(room_id, 0).second) shard_.subscribe(room_id, this);
+  const auto room = services_.store.find_room(room_id);
+  const Seq last_seq = room ? room->last_seq : 0;
+
+  bool truncated = false;
+  HistoryPage replay;
+  if (since_seq && *since_seq < last_seq) {
+    Seq from = *since_seq;
+    const Seq limit = services_.config.replay_limit;
+    if (last_seq - from > limit) {
+      // Too much was missed: replay the newest `limit` and let the client page the rest.
+      truncated = true;
+      from = last_seq - limit;
+    }
+    HistoryQuery q;
+    q.room_id = room_id;
+    q.since_seq = from;
+    q.limit = static_cast<int>(limit);
+    replay = services_.store.history(q);
+  }
+  send(joined_frame(room_id, last_seq, chat.member_views(room_id), truncated));
+  Seq& delivered = rooms_[room_id];
+  delivered = std::max(delivered, last_seq);
+  for (const auto& m : replay.messages) {
+    send(message_frame("message", m));
+    delivered = std::max(delivered, m.seq);
+  }
+  note_success();
+}
+
+void WsSession::on_leave(Object frame) {
+  const auto room = room_of(frame, "leave");
+  if (!room) return;
+  drop_room(*room);
+  note_success();
+}
+
+void WsSession::drop_room(RoomId room) {
+  if (rooms_.erase(room) == 0) return;
+  shard_.unsubscribe(room, this);
+  (void)services_.chat.typing(login_.user, room, false, true);
+}
+
+void WsSession::on_message(Object frame) {
+  const auto room = room_of(frame, "message");
+  if (!room) return;
+  auto content = string_field(frame, "content");
+  if (!content.present()) content = string_field(frame, "message");
+  const auto client_id = string_field(frame, "client_id");
+  const std::string ref = client_id.ok() ? std::string(client_id.value) : std::string("message");
+  if (!content.ok()) return refuse(ApiError::bad_request("\"content\" must be a string"), ref);
+  if (client_id.state == FieldState::wrong_type) return refuse(ApiError::bad_request("\"client_id\" must be a string"), "message");
+
+  ChatService::SendRequest request;
+  request.room_id = *room;
+  request.content = std::string(content.value);
+  if (client_id.ok()) request.client_id = std::string(client_id.value);
+  request.membership_checked = rooms_.count(*room) > 0;
+  // The completion runs on the writer thread: hop back to this connection's thread.
+  auto done = [weak = weak_from_this(), executor = ws_.get_executor(), ref](Result<AppendResult> result) {
+    boost::asio::post(executor, [weak, ref, result = std::move(result)]() {
+      auto self = weak.lock();
+      if (!self || self->closing_) return;
+      if (!result.ok()) return self->refuse(result.error(), ref);
+      self->note_success();
+      self->send(ack_frame(result.value().message));
+    });
+  };
+  services_.chat.send_message(login_.user, std::move(request), std::move(done));
+}
+
+void WsSession::on_typing(Object frame, bool start) {
+  const auto room = room_of(frame, start ? "typing_start" : "typing_stop");
+  if (!room) return;
+  auto result = services_.chat.typing(login_.user, *room, start, rooms_.count(*room) > 0);
+  if (!result.ok()) return refuse(result.error(), start ? "typing_start" : "typing_stop");
+  note_success();
+}
+
+void WsSession::on_read_receipt(Object frame) {
+  const auto room = room_of(frame, "read");
+  if (!room) return;
+  const auto seq = int_field(frame, "seq");
+  if (!seq.ok()) return refuse(ApiError::bad_request("\"seq\" must be an integer"), "read");
+  auto result = services_.chat.mark_read(login_.user, *room, seq.value);
+  if (!result.ok()) return refuse(result.error(), "read");
+  note_success();
+}
+
+void WsSession::on_edit(Object frame) {
+  const auto id = id_field(frame, "message_id");
+  const auto content = string_field(frame, "content");
+  if (!id.ok()) return refuse(ApiError::bad_request("\"message_id\" must be a positive integer"), "edit");
+  if (!content.ok()) return refuse(ApiError::bad_request("\"content\" must be a string"), "edit");
+  auto result = services_.chat.edit_message(login_.user, id.value, content.value);
+  if (!result.ok()) return refuse(result.error(), "edit");
+  note_success();
+}
+
+void WsSession::on_delete(Object frame) {
+  const auto id = id_field(frame, "message_id");
+  if (!id.ok()) return refuse(ApiError::bad_request("\"message_id\" must be a positive integer"), "delete");
+  auto result = services_.chat.delete_message(login_.user, id.value);
+  if (!result.ok()) return refuse(result.error(), "delete");
+  note_success();
+}
+
+void WsSession::on_status(Object frame) {
+  const auto status = string_field(frame, "status");
+  if (status.ok() && status.value == "online") {
+    services_.chat.set_status(login_.user, PresenceStatus::online);
+  } else if (status.ok() && status.value == "away") {
+    services_.chat.set_status(login_.user, PresenceStatus::away);
+  } else {
+    return refuse(ApiError::bad_request("\"status\" must be \"online\" or \"away\""), "status");
+  }
+  note_success();
+}
+
+// ---------------------------------------------------------------- outbound
+
+void WsSession::deliver(const BusEvent& event) {
+  switch (event.kind) {
+    case BusEvent::Kind::room_frame: {
+      if (event.exclude_user == login_.user.id) return;
+      if (event.only_user != 0 && event.only_user != login_.user.id) return;
+      if (event.seq > 0) {
+        auto it = rooms_.find(event.room);
+        if (it == rooms_.end() || event.seq <= it->second) return;  // replayed already
+        it->second = event.seq;
+        services_.metrics.deliveries.fetch_add(1, std::memory_order_relaxed);
+      }
+      send(event.frame);
+      return;
+    }
+    case BusEvent::Kind::unsubscribe_user:
+      if (event.user == login_.user.id) {
+        // Not synchronously: the shard may be iterating the room's list right now.
+        boost::asio::post(ws_.get_executor(), [self = shared_from_this(), room = event.room] { self->drop_room(room); });
+      }
+      return;
+    case BusEvent::Kind::close_login:
+      if (event.login_session == login_.session_id) close(websocket::close_code::policy_error, "login revoked");
+      return;
+  }
+}
+
+void WsSession::send(std::shared_ptr<const std::string> frame) {
+  if (closing_ || torn_down_) return;
+  if (outbox_.size() >= static_cast<std::size_t>(services_.config.outbound_queue_frames)) {
+    // A consumer that cannot keep up is cut off instead of growing memory without bound; it
+    // resumes with since_seq and loses nothing.
+    services_.metrics.slow_consumers_closed.fetch_add(1, std::memory_order_relaxed);
+    return close(websocket::close_code::try_again_later, "too slow");
+  }
+  outbox_.push_back(std::move(frame));
+  if (!writing_) write_next();
+}
+
+void WsSession::write_next() {
+  if (outbox_.empty()) {
+    writing_ = false;
+    if (closing_ && !torn_down_) {
+      ws_.async_close(close_reason_, [self = shared_from_this()](boost::system::error_code) {});
+    }
+    return;
+  }
+  writing_ = true;
+  ws_.async_write(boost::asio::buffer(*outbox_.front()),
+                  [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                    self->outbox_.pop_front();
+                    if (ec) {
+                      self->outbox_.clear();
+                      self->writing_ = false;
+                      return;  // the read loop sees the failure too and tears down
+                    }
+                    self->services_.metrics.ws_frames_out.fetch_add(1, std::memory_order_relaxed);
+                    self->write_next();
+                  });
+}
+
+void WsSession::close(websocket::close_code code, std::string_view reason) {
+  if (closing_ || torn_down_ || !accepted_) return;
+  closing_ = true;
+  close_reason_ = websocket::close_reason(code, reason);
+  // Whatever is still queued is dropped (the client resumes with since_seq); a write already
+  // in flight finishes first, then write_next() sends the close frame.
+  if (writing_) {
+    outbox_.erase(outbox_.begin() + 1, outbox_.end());
+  } else {
+    outbox_.clear();
+    write_next();
+  }
+}
+
+}  // namespace parley
