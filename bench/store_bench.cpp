@@ -142,19 +142,22 @@ struct BatchStats {
   std::size_t messages = 0;
   std::size_t largest = 0;
   std::chrono::microseconds commit_time{0};
+  std::chrono::microseconds slowest_commit{0};
   CommitQueue::BatchObserver observer() {
     return [this](std::size_t n, std::chrono::microseconds took) {  // writer thread only
       ++batches;
       messages += n;
       largest = std::max(largest, n);
       commit_time += took;
+      slowest_commit = std::max(slowest_commit, took);
     };
   }
   void print() const {
     if (batches == 0) return;
-    std::printf("  batches: %zu, mean size %.1f, largest %zu, mean commit %.2f ms\n", batches,
+    std::printf("  batches: %zu, mean size %.1f, largest %zu, mean commit %.2f ms, slowest commit %.2f ms\n", batches,
                 static_cast<double>(messages) / static_cast<double>(batches), largest,
-                static_cast<double>(commit_time.count()) / 1000.0 / static_cast<double>(batches));
+                static_cast<double>(commit_time.count()) / 1000.0 / static_cast<double>(batches),
+                static_cast<double>(slowest_commit.count()) / 1000.0);
   }
 };
 

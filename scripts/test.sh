@@ -13,7 +13,7 @@ fi
 presets=("$@")
 ((${#presets[@]})) || presets=(release asan)
 # Many connections per test: make sure the descriptor limit is not the thing under test.
-ulimit -n 65536 2>/dev/null || true
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 jobs=$(nproc)
 for preset in "${presets[@]}"; do

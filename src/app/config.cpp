@@ -87,6 +87,10 @@ Config parse_serve_args(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     throw std::runtime_error(e.what());
   }
+  // A replay goes through the same bounded queue as live frames: it must fit with room to spare.
+  if (c.replay_limit >= c.outbound_queue_frames) {
+    throw std::runtime_error("--replay-limit must be smaller than --outbound-queue-frames");
+  }
   return c;
 }
 

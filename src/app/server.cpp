@@ -130,20 +130,19 @@ void Server::shutdown() {
     Shard& shard = shards_.at(i);
     asio::post(shard.context(), [&shard] { shard.close_all_for_shutdown(); });
   }
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  auto timer = std::make_shared<asio::steady_timer>(timers_);
-  auto wait_for_connections = std::make_shared<std::function<void()>>();
-  *wait_for_connections = [this, timer, deadline, wait_for_connections] {
-    if (metrics_.ws_connections.load() > 0 && std::chrono::steady_clock::now() < deadline) {
-      timer->expires_after(std::chrono::milliseconds(20));
-      timer->async_wait([wait_for_connections](boost::system::error_code) { (*wait_for_connections)(); });
-      return;
-    }
-    *wait_for_connections = nullptr;  // break the self-reference
-    commits_->stop();
-    timers_.stop();
-  };
-  (*wait_for_connections)();
+  finish_when_closed(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+}
+
+// Checks every 20 ms whether the connections are gone (or the deadline passed), then flushes
+// the commit queue and stops the main loop.
+void Server::finish_when_closed(std::chrono::steady_clock::time_point deadline) {
+  if (metrics_.ws_connections.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    shutdown_timer_.expires_after(std::chrono::milliseconds(20));
+    shutdown_timer_.async_wait([this, deadline](boost::system::error_code) { finish_when_closed(deadline); });
+    return;
+  }
+  commits_->stop();
+  timers_.stop();
 }
 
 }  // namespace parley

@@ -4,6 +4,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <memory>
 
@@ -32,6 +33,7 @@ class Server {
  private:
   void accept();
   void shutdown();
+  void finish_when_closed(std::chrono::steady_clock::time_point deadline);
 
   Config config_;
   Metrics metrics_;
@@ -40,6 +42,7 @@ class Server {
   std::unique_ptr<CommitQueue> commits_;
   Shards shards_;
   boost::asio::io_context timers_{1};  // presence and typing timers, and signals
+  boost::asio::steady_timer shutdown_timer_{timers_};
   std::unique_ptr<TokenIssuer> tokens_;
   std::unique_ptr<PasswordHasher> hasher_;
   std::unique_ptr<AuthService> auth_;

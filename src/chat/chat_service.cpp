@@ -182,12 +182,14 @@ void ChatService::send_message(const User& actor, SendRequest request, SendDone 
   draft.created_at = now_ms();
   commits_.submit(std::move(draft), [this, actor, done = std::move(done)](const std::optional<AppendResult>& result) {
     if (!result) return done(ApiError::internal());
+    // The sender hears `ack` before its own copy of the broadcast: `done` posts to the
+    // sender's thread before the publish does.
+    done(*result);
     if (!result->duplicate) {
       const Message& m = result->message;
       publish_room(m.room_id, message_frame("message", m), m.seq);
       typing_.stop(m.room_id, actor);
     }
-    done(*result);
   });
 }
 

@@ -61,7 +61,7 @@ class ChatService {
   using SendDone = std::function<void(Result<AppendResult>)>;
   // Validates, rate-limits and queues the message; `done` runs after the durable commit (on
   // the writer thread) or at once when the request is refused. Live delivery to the room is
-  // published before `done` runs.
+  // published right after `done` runs.
   void send_message(const User& actor, SendRequest request, SendDone done);
   Result<HistoryPage> history(const User& actor, const HistoryQuery& query);
   Result<Message> edit_message(const User& actor, MessageId id, std::string_view content);

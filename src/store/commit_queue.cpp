@@ -10,6 +10,10 @@
 namespace parley {
 namespace {
 
+// The queue whose writer runs on this thread (set in run()): lets stop() recognise a call from
+// one of its own completions without touching the std::thread another caller may be joining.
+thread_local const CommitQueue* writer_of_this_thread = nullptr;
+
 // A completion that throws must not kill the writer thread (that would stop every later ack).
 void complete(const CommitQueue::Completion& done, const std::optional<AppendResult>& result) {
   if (!done) return;
@@ -30,37 +34,35 @@ CommitQueue::CommitQueue(Store& store, std::size_t max_batch, BatchObserver obse
   writer_ = std::thread([this] { run(); });
 }
 
-CommitQueue::~CommitQueue() {
-  stop();
-  // stop() may have been called from a completion, where it could not join; nobody else uses
-  // the queue once it is being destroyed, so joining here is safe.
-  if (writer_.joinable()) writer_.join();
-}
+CommitQueue::~CommitQueue() { stop(); }
 
 void CommitQueue::submit(MessageDraft draft, Completion done) {
+  bool accepted = false;
   {
     std::lock_guard lock(mutex_);
     if (!stopping_) {
       queue_.push_back(Item{std::move(draft), std::move(done)});
-      wake_.notify_one();
-      return;
+      accepted = true;
     }
   }
-  complete(done, std::nullopt);  // refused after stop(): nothing was stored
+  if (accepted) {
+    wake_.notify_one();  // outside the lock, so the writer does not wake into a held mutex
+  } else {
+    complete(done, std::nullopt);  // refused after stop(): nothing was stored
+  }
 }
 
 void CommitQueue::stop() {
-  bool first_call = false;
   {
     std::lock_guard lock(mutex_);
-    first_call = !stopping_;
     stopping_ = true;
   }
   wake_.notify_all();
-  // Only the first caller joins (a second concurrent join would be undefined). A completion
-  // calling stop() runs on the writer itself and cannot join it: the writer drains and exits,
-  // and the destructor joins later.
-  if (first_call && writer_.joinable() && writer_.get_id() != std::this_thread::get_id()) writer_.join();
+  // A completion calling stop() runs on the writer itself, which cannot join itself: the writer
+  // then drains and exits on its own, and a later stop() or the destructor joins it.
+  if (writer_of_this_thread == this) return;
+  std::lock_guard serialise(stop_mutex_);
+  if (writer_.joinable()) writer_.join();
 }
 
 std::size_t CommitQueue::pending() const {
@@ -69,6 +71,7 @@ std::size_t CommitQueue::pending() const {
 }
 
 void CommitQueue::run() {
+  writer_of_this_thread = this;
   std::vector<MessageDraft> drafts;
   std::vector<Completion> completions;
   for (;;) {

@@ -45,6 +45,7 @@ class CommitQueue {
   Store& store_;
   const std::size_t max_batch_;
   BatchObserver observer_;
+  std::mutex stop_mutex_;  // serialises stop(): concurrent callers must not join the writer twice
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Item> queue_;

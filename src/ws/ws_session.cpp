@@ -193,12 +193,14 @@ void WsSession::drop_room(RoomId room) {
 }
 
 void WsSession::on_message(Object frame) {
-  const auto room = room_of(frame, "message");
+  // Errors name the client_id when there is one, so a client with several sends in flight
+  // knows which one failed.
+  const auto client_id = string_field(frame, "client_id");
+  const std::string ref = client_id.ok() ? std::string(client_id.value) : std::string("message");
+  const auto room = room_of(frame, ref);
   if (!room) return;
   auto content = string_field(frame, "content");
   if (!content.present()) content = string_field(frame, "message");
-  const auto client_id = string_field(frame, "client_id");
-  const std::string ref = client_id.ok() ? std::string(client_id.value) : std::string("message");
   if (!content.ok()) return refuse(ApiError::bad_request("\"content\" must be a string"), ref);
   if (client_id.state == FieldState::wrong_type) return refuse(ApiError::bad_request("\"client_id\" must be a string"), "message");
 

@@ -190,8 +190,8 @@ describe('durability', { timeout: 90_000 }, () => {
     assert.equal(c1.code, 1001, 'room-bound connection closed with 1001 Going Away');
     assert.equal(c2.code, 1001, 'multiplexed connection closed with 1001 Going Away');
     const exit = await exitP;
-    assert.equal(exit.signal, null, `exited by itself, not by a signal: ${JSON.stringify(exit)}`);
-    assert.equal(exit.code, 0, 'exit code 0');
+    assert.equal(exit.signal, null, `exited by itself, not by a signal: ${JSON.stringify(exit)}\n${srv.logs().slice(-3000)}`);
+    assert.equal(exit.code, 0, `exit code 0\n${srv.logs().slice(-3000)}`);
     acks.push(...ws1.frames.filter((f) => f.type === 'ack' && !acks.includes(f)));
 
     await srv.restart();
@@ -201,5 +201,69 @@ describe('durability', { timeout: 90_000 }, () => {
     assert.deepEqual(seqs, range(1, seqs.length), 'gapless after a clean shutdown');
     const ids = new Set(hist.map((m) => m.id));
     for (const ack of acks) assert.ok(ids.has(ack.id), `acked message seq ${ack.seq} lost across SIGTERM`);
+  });
+});
+
+describe('slow consumer', { timeout: 60_000 }, () => {
+  let srv;
+  before(async () => {
+    // the queue (1100 frames) holds a full replay (limit 1000) plus the handshake frames
+    srv = await startServer({
+      'outbound-queue-frames': 1100, 'replay-limit': 1000, 'msg-rate-burst': 1_000_000, 'msg-rate-per-s': 1_000_000,
+    });
+  });
+  after(async () => { await srv?.dispose(); });
+
+  it('a consumer too slow for its queue is closed with 1013, then resumes (replay + history) without gaps', async () => {
+    const a = await srv.registerUser('fast');
+    const b = await srv.registerUser('slow');
+    const room = await createRoom(srv, a);
+    await joinRoom(srv, b, room.id);
+    const wsA = await srv.connectWs(`/ws/chat/${room.id}`, a.token);
+    await wsA.next('joined');
+    let wsB = await srv.connectWs(`/ws/chat/${room.id}`, b.token);
+    await wsB.next('joined');
+
+    // B stops reading: the kernel buffers fill (a few MB on loopback), then the server's bounded
+    // queue for B. 20 MB of messages is far more than both can absorb.
+    wsB.ws._socket.pause();
+    const N = 5000;
+    const content = 'z'.repeat(4000);
+    for (let i = 0; i < N; i += 8) {
+      // a window of 8 in flight keeps the (reading) sender well within its own queue
+      const batch = [];
+      for (let j = i; j < Math.min(N, i + 8); j++) batch.push(wsA.sendMessage(room.id, content, {}, 20_000));
+      await Promise.all(batch);
+    }
+    wsB.ws._socket.resume();
+    const closed = await wsB.waitClosed(15_000);
+    assert.equal(closed.code, 1013, `slow consumer closed with 1013 Try Again Later, got ${closed.code}`);
+    const got = wsB.frames.filter((f) => f.type === 'message').map((f) => f.seq);
+    assert.deepEqual(got, range(1, got.length), 'what B received before the close is gapless from 1');
+    assert.ok(got.length < N - 1000, `B really fell behind (received ${got.length} of ${N})`);
+    await wsA.close();
+
+    // Resume from the last seq seen. More than the replay limit was missed: truncated, and the
+    // client pages the rest through history.
+    const last = got.length ? got[got.length - 1] : 0;
+    wsB = await srv.connectWs(`/ws/chat/${room.id}?since_seq=${last}`, b.token);
+    const joined = await wsB.next('joined');
+    assert.equal(joined.truncated, true);
+    assert.equal(joined.last_seq, N);
+    const replayed = [];
+    while (!replayed.length || replayed[replayed.length - 1] < N) replayed.push((await wsB.next('message', 10_000)).seq);
+    assert.ok(replayed.length <= 1000, `replay within the limit (${replayed.length})`);
+    assert.deepEqual(replayed, range(replayed[0], N), 'replay is gapless and ends at last_seq');
+    const paged = [];
+    let since = last;
+    while (since < replayed[0] - 1) {
+      const res = expectStatus(await srv.api('GET', `/api/messages?room_id=${room.id}&since_seq=${since}&limit=200`, undefined, b.token), 200);
+      const seqs = res.json.messages.map((m) => m.seq).filter((q) => q < replayed[0]);
+      assert.ok(seqs.length > 0, 'history has the gap');
+      paged.push(...seqs);
+      since = seqs[seqs.length - 1];
+    }
+    assert.deepEqual([...got, ...paged, ...replayed], range(1, N), 'received + paged + replayed = everything, once');
+    await wsB.close();
   });
 });

@@ -21,7 +21,8 @@ constexpr std::int64_t kNoUpperBound = std::numeric_limits<std::int64_t>::max();
 // - users.username is COLLATE NOCASE with a unique index: names are unique case-insensitively
 //   (they are ASCII by the protocol, which is all NOCASE folds).
 // - rooms.last_seq is advanced inside append_messages' transaction, so a Room read from any
-//   connection carries the seq of the newest committed message.
+//   connection carries the seq of the newest committed message. rooms.member_count is kept in
+//   the same transaction as every membership change: listing rooms must not count big rooms.
 // - rooms.invite_code is NULL for public rooms; NULLs do not collide in a unique index.
 // - messages(room_id, seq) is unique: the database itself refuses a seq gap-fill or a double seq.
 // - messages(sender_id, client_id) unique where client_id is set: the idempotency key, kept forever.
@@ -58,7 +59,8 @@ CREATE TABLE IF NOT EXISTS rooms(
   created_by  INTEGER NOT NULL REFERENCES users(id),
   created_at  INTEGER NOT NULL,
   invite_code TEXT,
-  last_seq    INTEGER NOT NULL DEFAULT 0
+  last_seq     INTEGER NOT NULL DEFAULT 0,
+  member_count INTEGER NOT NULL DEFAULT 0
 );
 CREATE UNIQUE INDEX IF NOT EXISTS rooms_by_invite ON rooms(invite_code) WHERE invite_code IS NOT NULL;
 
@@ -101,7 +103,7 @@ CREATE TABLE IF NOT EXISTS read_receipts(
 #define PARLEY_USER_COLUMNS "u.id, u.username, u.created_at, u.last_seen"
 #define PARLEY_ROOM_SELECT                                                                 \
   "SELECT r.id, r.name, r.is_private, r.created_by, r.created_at, r.invite_code, r.last_seq, " \
-  "(SELECT COUNT(*) FROM memberships mm WHERE mm.room_id = r.id) FROM rooms r "
+  "r.member_count FROM rooms r "
 #define PARLEY_MESSAGE_SELECT                                                                \
   "SELECT m.id, m.seq, m.room_id, m.sender_id, u.username, m.content, m.created_at, m.edited_at, " \
   "m.deleted, m.message_type, m.client_id FROM messages m JOIN users u ON u.id = m.sender_id "
@@ -169,6 +171,8 @@ void configure_writer(Connection& db, SqliteSync sync) {
   db.exec("PRAGMA foreign_keys=ON");
   // Freed bytes (a deleted message's old text) are zeroed instead of lingering in free space.
   db.exec("PRAGMA secure_delete=ON");
+  // After a burst the WAL is cut back to this size once checkpointed, instead of keeping its peak.
+  db.exec("PRAGMA journal_size_limit=67108864");
   db.exec(("PRAGMA busy_timeout=" + std::to_string(kBusyTimeoutMs)).c_str());
 }
 
@@ -195,6 +199,9 @@ void migrate(Connection& db) {
 SqliteStore::SqliteStore(const std::string& path, SqliteSync sync)
     : writer_(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE),
       readers_(path, SQLITE_OPEN_READWRITE, configure_reader, kMaxIdleReaders) {
+  // Connections are used from many threads (one at a time each): a single-threaded build of
+  // SQLite would corrupt its shared state.
+  if (sqlite3_threadsafe() == 0) throw StoreError("SQLite was built without thread support");
   configure_writer(writer_, sync);
   migrate(writer_);
 }
@@ -306,7 +313,8 @@ Room SqliteStore::create_room(std::string_view name, bool is_private, UserId cre
   std::lock_guard lock(write_mutex_);
   Transaction tx(writer_);
   writer_
-      .query("INSERT INTO rooms(name, is_private, created_by, created_at, invite_code) VALUES(?1, ?2, ?3, ?4, ?5)")
+      .query("INSERT INTO rooms(name, is_private, created_by, created_at, invite_code, member_count) "
+             "VALUES(?1, ?2, ?3, ?4, ?5, 1)")
       .bind(1, name)
       .bind(2, std::int64_t{is_private ? 1 : 0})
       .bind(3, creator)
@@ -361,18 +369,26 @@ std::vector<Room> SqliteStore::list_visible_rooms(UserId viewer) {
 
 bool SqliteStore::add_member(RoomId room, UserId user, TimeMs now) {
   std::lock_guard lock(write_mutex_);
+  Transaction tx(writer_);
   writer_.query("INSERT OR IGNORE INTO memberships(room_id, user_id, joined_at) VALUES(?1, ?2, ?3)")
       .bind(1, room)
       .bind(2, user)
       .bind(3, now)
       .run();
-  return writer_.changes() == 1;
+  const bool added = writer_.changes() == 1;
+  if (added) writer_.query("UPDATE rooms SET member_count = member_count + 1 WHERE id = ?1").bind(1, room).run();
+  tx.commit();
+  return added;
 }
 
 bool SqliteStore::remove_member(RoomId room, UserId user) {
   std::lock_guard lock(write_mutex_);
+  Transaction tx(writer_);
   writer_.query("DELETE FROM memberships WHERE room_id = ?1 AND user_id = ?2").bind(1, room).bind(2, user).run();
-  return writer_.changes() == 1;
+  const bool removed = writer_.changes() == 1;
+  if (removed) writer_.query("UPDATE rooms SET member_count = member_count - 1 WHERE id = ?1").bind(1, room).run();
+  tx.commit();
+  return removed;
 }
 
 bool SqliteStore::is_member(RoomId room, UserId user) {
@@ -485,7 +501,9 @@ std::vector<AppendResult> SqliteStore::append_messages(std::span<const MessageDr
 
 HistoryPage SqliteStore::history(const HistoryQuery& query) {
   // One row more than asked tells whether there is more in the paging direction.
-  const std::int64_t fetch = std::int64_t{query.limit} + 1;
+  // (limit is validated by the caller; the floor only keeps a bad value from becoming a negative
+  // LIMIT, which SQLite reads as "no limit".)
+  const std::int64_t fetch = std::int64_t{std::max(query.limit, 1)} + 1;
   const std::int64_t before = query.before_seq.value_or(kNoUpperBound);
   auto db = readers_.acquire();
 

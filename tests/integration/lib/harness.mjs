@@ -50,6 +50,11 @@ process.on('exit', () => {
   }
 });
 
+// Interrupted (Ctrl-C, a runner cancelling the file): 'exit' above does not run for signals.
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.once(sig, () => process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGTERM' ? 15 : 1)));
+}
+
 /** Tail of every live server's output, for failure messages. */
 export function serverLogTail(chars = 3000) {
   const parts = [];
@@ -102,7 +107,9 @@ function describe(v) {
 
 function optionArgs(options) {
   const args = [];
-  const opts = { 'password-hash-cost': 'minimum', ...options };
+  // Every test process registers and logs in many users from 127.0.0.1: the per-address auth
+  // rate limit would throttle the suite itself, so it is lifted unless a test sets it.
+  const opts = { 'password-hash-cost': 'minimum', 'auth-rate-burst': 100_000, 'auth-rate-per-s': 100_000, ...options };
   for (const [k, v] of Object.entries(opts)) {
     if (k === 'args' || v === undefined || v === null || v === false) continue;
     const flag = '--' + k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
@@ -116,7 +123,7 @@ function optionArgs(options) {
 /**
  * startServer({ 'heartbeat-s': 1, presenceGraceMs: 300, args: [...] })
  * Option keys are the command-line flag names (kebab or camelCase); `--password-hash-cost minimum`
- * is added unless overridden.
+ * and a lifted auth rate limit are added unless overridden.
  */
 export async function startServer(options = {}) {
   if (!fs.existsSync(PARLEY_BIN)) {
@@ -460,7 +467,8 @@ export class WsClient {
     return new Promise((resolve, reject) => {
       const w = { fn, pred, resolve, reject };
       w.timer = setTimeout(() => {
-        this.waiters.splice(this.waiters.indexOf(w), 1);
+        const idx = this.waiters.indexOf(w);
+        if (idx >= 0) this.waiters.splice(idx, 1);
         reject(new Error(`timed out after ${timeoutMs} ms waiting for a frame matching ${predText(pred)}\n${this.dump()}\n${serverLogTail(1500)}`));
       }, timeoutMs);
       this.waiters.push(w);

@@ -212,6 +212,65 @@ TEST(CommitQueueScripted, StopDrainsEverythingQueuedBehindACommit) {
   EXPECT_EQ(queue.pending(), 0u);
 }
 
+TEST(CommitQueueScripted, ConcurrentStopsBothWaitForTheDrain) {
+  ScriptedStore store;
+  Gate gate;
+  bool first = true;
+  Seq next = 0;
+  store.on_append = [&](std::span<const MessageDraft> d) {
+    if (std::exchange(first, false)) gate.enter();
+    return ScriptedStore::echo(d, next);
+  };
+  std::atomic<int> stored{0};
+  CommitQueue queue(store, 8);
+  const auto count = [&](const std::optional<AppendResult>& r) {
+    if (r) ++stored;
+  };
+  queue.submit(draft(1, 1, "first"), count);
+  ASSERT_TRUE(gate.wait_entered());
+  for (int i = 0; i < 100; ++i) queue.submit(draft(1, 1, "queued"), count);
+  auto a = std::async(std::launch::async, [&] {
+    queue.stop();
+    return stored.load();
+  });
+  auto b = std::async(std::launch::async, [&] {
+    queue.stop();
+    return stored.load();
+  });
+  EXPECT_EQ(a.wait_for(50ms), std::future_status::timeout);
+  gate.open();
+  EXPECT_EQ(a.get(), 101);  // neither returns before everything was committed and completed
+  EXPECT_EQ(b.get(), 101);
+}
+
+TEST(CommitQueueScripted, StopAfterStopFromACompletionStillWaitsForTheDrain) {
+  ScriptedStore store;
+  Gate gate;
+  int call = 0;
+  Seq next = 0;
+  store.on_append = [&](std::span<const MessageDraft> d) {
+    if (++call == 2) gate.enter();  // hold the second batch
+    return ScriptedStore::echo(d, next);
+  };
+  std::atomic<int> stored{0};
+  CommitQueue queue(store, 1);
+  queue.submit(draft(1, 1, "stops"), [&](const std::optional<AppendResult>& r) {
+    // Queue more before stopping from inside: the stop must still let them through.
+    queue.submit(draft(1, 1, "after-1"), [&](const std::optional<AppendResult>& x) { stored += x ? 1 : 0; });
+    queue.submit(draft(1, 1, "after-2"), [&](const std::optional<AppendResult>& x) { stored += x ? 1 : 0; });
+    queue.stop();
+    stored += r ? 1 : 0;
+  });
+  ASSERT_TRUE(gate.wait_entered());
+  auto stopping = std::async(std::launch::async, [&] {
+    queue.stop();
+    return stored.load();
+  });
+  EXPECT_EQ(stopping.wait_for(50ms), std::future_status::timeout);
+  gate.open();
+  EXPECT_EQ(stopping.get(), 3);
+}
+
 TEST(CommitQueueScripted, SubmitAfterStopCompletesAtOnceWithNullopt) {
   ScriptedStore store;
   int appends = 0;
