@@ -73,10 +73,13 @@ Config parse_serve_args(int argc, char** argv) {
       ->check(CLI::Range(1, 3600));
   setting(app, "presence-grace-ms", c.presence_grace_ms, "delay before a disconnected user shows offline")
       ->check(CLI::Range(0, 3600000));
+  setting(app, "status-lease-s", c.status_lease_s, "how long a status set with /updateStatus holds without a WebSocket")
+      ->check(CLI::Range(1, 86400));
   setting(app, "typing-ttl-ms", c.typing_ttl_ms, "a typing indicator expires after this")
       ->check(CLI::Range(100, 3600000));
   setting(app, "typing-relay-interval-ms", c.typing_relay_interval_ms, "repeated typing_start coalescing window")
       ->check(CLI::Range(0, 3600000));
+  setting(app, "metrics-token", c.metrics_token, "bearer token for /metrics from other hosts (empty: loopback only)");
   setting(app, "log-level", c.log_level, "trace, debug, info, warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
 

@@ -48,8 +48,11 @@ struct Config {
   // ---- real time
   int heartbeat_s = 30;
   int presence_grace_ms = 5000;
+  int status_lease_s = 300;  // a status set over REST (/updateStatus) holds this long without a WebSocket
   int typing_ttl_ms = 6000;
   int typing_relay_interval_ms = 2000;  // repeated typing_start within this are coalesced
+
+  std::string metrics_token;  // bearer token for /metrics from non-loopback addresses; empty: loopback only
 
   // ---- logging
   std::string log_level = "info";

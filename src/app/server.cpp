@@ -65,7 +65,8 @@ Server::Server(Config config)
   };
   auth_ = std::make_unique<AuthService>(*store_, *tokens_, *hasher_, auth_settings);
 
-  presence_ = std::make_unique<Presence>(*store_, bus_, timers_, std::chrono::milliseconds(config_.presence_grace_ms));
+  presence_ = std::make_unique<Presence>(*store_, bus_, timers_, std::chrono::milliseconds(config_.presence_grace_ms),
+                                         std::chrono::seconds(config_.status_lease_s));
   typing_ = std::make_unique<Typing>(bus_, timers_, std::chrono::milliseconds(config_.typing_ttl_ms),
                                      std::chrono::milliseconds(config_.typing_relay_interval_ms));
   ChatLimits limits;

@@ -255,9 +255,12 @@ Result<void> ChatService::typing(const User& actor, RoomId room, bool start, boo
 }
 
 void ChatService::typing_everywhere(const User& actor) {
+  presence_.mark_typing(actor, std::chrono::steady_clock::now() + typing_.ttl());
   for (RoomId room : store_.rooms_of(actor.id)) typing_.start(room, actor);
 }
 
-void ChatService::set_status(const User& actor, PresenceStatus status) { presence_.set_status(actor, status); }
+void ChatService::set_status(const User& actor, PresenceStatus status, bool from_rest) {
+  presence_.set_status(actor, status, from_rest);
+}
 
 }  // namespace parley

@@ -72,7 +72,7 @@ class ChatService {
   Result<void> typing(const User& actor, RoomId room, bool start, bool membership_checked = false);
   // Typing in every room of the user (the compatibility API's `typing` status).
   void typing_everywhere(const User& actor);
-  void set_status(const User& actor, PresenceStatus status);
+  void set_status(const User& actor, PresenceStatus status, bool from_rest);
 
   Presence& presence() { return presence_; }
   Store& store() { return store_; }

@@ -4,64 +4,107 @@
 
 namespace parley {
 
-Presence::Presence(Store& store, Bus& bus, boost::asio::io_context& timers, std::chrono::milliseconds grace)
-    : store_(store), bus_(bus), timers_(timers), grace_(grace) {}
+Presence::Presence(Store& store, Bus& bus, boost::asio::io_context& timers, std::chrono::milliseconds grace,
+                   std::chrono::milliseconds status_lease)
+    : store_(store), bus_(bus), timers_(timers), grace_(grace), status_lease_(status_lease) {}
 
 void Presence::connected(const User& user) {
   std::unique_lock lock(mutex_);
   auto& s = users_[user.id];
-  names_[user.id] = user;
+  s.user = user;
   ++s.connections;
-  if (s.offline_timer) {
-    s.offline_timer->cancel();  // came back within the grace: nobody saw them leave
-    s.offline_timer.reset();
-  }
-  if (s.shown == s.chosen) return;
-  s.shown = s.chosen;
-  const auto shown = s.shown;
-  lock.unlock();
-  announce(user, shown, now_ms());
+  s.offline_timer.reset();  // came back within the grace: nobody saw them leave
+  ++s.offline_generation;
+  update(s, lock);
 }
 
 void Presence::disconnected(const User& user) {
   std::lock_guard lock(mutex_);
   auto it = users_.find(user.id);
   if (it == users_.end() || --it->second.connections > 0) return;
-  auto& timer = it->second.offline_timer;
-  timer = std::make_unique<boost::asio::steady_timer>(timers_, grace_);
-  timer->async_wait([this, id = user.id](const boost::system::error_code& ec) {
-    if (!ec) go_offline(id);
+  schedule_offline_check(it->second, std::max(Clock::now() + grace_, it->second.lease_until));
+}
+
+void Presence::set_status(const User& user, PresenceStatus status, bool from_rest) {
+  std::unique_lock lock(mutex_);
+  auto it = users_.find(user.id);
+  if (it == users_.end()) {
+    if (!from_rest) return;  // a frame always comes from a connected user
+    it = users_.emplace(user.id, State{}).first;
+    it->second.user = user;
+  }
+  State& s = it->second;
+  s.chosen = status;
+  s.typing_until = {};  // a new status replaces a `typing` one at once
+  if (from_rest) {
+    s.lease_until = Clock::now() + status_lease_;
+    if (s.connections == 0) schedule_offline_check(s, s.lease_until);
+  }
+  update(s, lock);
+}
+
+void Presence::mark_typing(const User& user, Clock::time_point until) {
+  std::lock_guard lock(mutex_);
+  auto [it, fresh] = users_.try_emplace(user.id);
+  State& s = it->second;
+  s.typing_until = until;
+  if (fresh) {
+    s.user = user;
+    schedule_offline_check(s, until);  // the entry goes away again when nothing holds it
+  }
+}
+
+void Presence::update(State& s, std::unique_lock<std::mutex>& lock) {
+  const bool held = s.connections > 0 || s.lease_until > Clock::now();
+  const PresenceStatus now_shown = held ? s.chosen : PresenceStatus::offline;
+  if (now_shown == s.shown) return;
+  s.shown = now_shown;
+  const User user = s.user;
+  lock.unlock();
+  if (now_shown == PresenceStatus::offline) {
+    const TimeMs now = now_ms();
+    store_.set_last_seen(user.id, now);
+    announce(user, now_shown, now);
+  } else {
+    announce(user, now_shown, now_ms());
+  }
+}
+
+void Presence::schedule_offline_check(State& s, Clock::time_point when) {
+  s.offline_timer = std::make_unique<boost::asio::steady_timer>(timers_, when);
+  // A replaced timer is cancelled, but one that already fired may still be queued: the
+  // generation makes such a handler a no-op.
+  s.offline_timer->async_wait([this, id = s.user.id, gen = ++s.offline_generation](const boost::system::error_code& ec) {
+    if (!ec) offline_check(id, gen);
   });
 }
 
-void Presence::go_offline(UserId id) {
+void Presence::offline_check(UserId id, std::uint64_t generation) {
   std::unique_lock lock(mutex_);
   auto it = users_.find(id);
-  if (it == users_.end() || it->second.connections > 0) return;
+  if (it == users_.end() || it->second.connections > 0 || it->second.offline_generation != generation) return;
+  State& s = it->second;
+  if (s.lease_until > Clock::now()) return schedule_offline_check(s, s.lease_until);
+  const bool was_shown = s.shown != PresenceStatus::offline;
+  const User user = s.user;
   users_.erase(it);
-  const User user = names_[id];
-  names_.erase(id);
   lock.unlock();
+  if (!was_shown) return;
   const TimeMs now = now_ms();
   store_.set_last_seen(id, now);
   announce(user, PresenceStatus::offline, now);
-}
-
-void Presence::set_status(const User& user, PresenceStatus status) {
-  std::unique_lock lock(mutex_);
-  auto it = users_.find(user.id);
-  if (it == users_.end() || it->second.connections == 0) return;  // not connected: nothing to show
-  it->second.chosen = status;
-  if (it->second.shown == status) return;
-  it->second.shown = status;
-  lock.unlock();
-  announce(user, status, now_ms());
 }
 
 PresenceStatus Presence::status_of(UserId user) const {
   std::lock_guard lock(mutex_);
   auto it = users_.find(user);
   return it == users_.end() ? PresenceStatus::offline : it->second.shown;
+}
+
+bool Presence::is_typing(UserId user) const {
+  std::lock_guard lock(mutex_);
+  auto it = users_.find(user);
+  return it != users_.end() && it->second.typing_until > Clock::now();
 }
 
 int Presence::connections_of(UserId user) const {
@@ -71,7 +114,9 @@ int Presence::connections_of(UserId user) const {
 }
 
 TimeMs Presence::last_seen(const User& user) const {
-  return status_of(user.id) == PresenceStatus::offline ? user.last_seen : now_ms();
+  if (status_of(user.id) != PresenceStatus::offline) return now_ms();
+  if (auto stored = store_.find_user(user.id)) return stored->last_seen;
+  return user.last_seen;
 }
 
 void Presence::announce(const User& user, PresenceStatus status, TimeMs last_seen) {

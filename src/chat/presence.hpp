@@ -1,6 +1,8 @@
-// Who is online. A user is online while any connection of theirs is open; after the last one
-// closes they stay online for a grace period, so a reconnect does not flap to offline and
-// back. Changes are announced with a `presence` frame to each of the user's rooms.
+// Who is online. A user is shown online (or away, if they chose so) while any connection of
+// theirs is open; after the last one closes they stay shown for a grace period, so a reconnect
+// does not flap to offline and back. Clients without a WebSocket (the compatibility API's
+// /updateStatus) hold their chosen status for a lease instead. Changes are announced with a
+// `presence` frame to each of the user's rooms.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -18,36 +20,51 @@ namespace parley {
 
 class Presence {
  public:
-  Presence(Store& store, Bus& bus, boost::asio::io_context& timers, std::chrono::milliseconds grace);
+  using Clock = std::chrono::steady_clock;
+
+  Presence(Store& store, Bus& bus, boost::asio::io_context& timers, std::chrono::milliseconds grace,
+           std::chrono::milliseconds status_lease);
 
   void connected(const User& user);
   void disconnected(const User& user);
-  // The status a user chose (online or away); shown while they are connected.
-  void set_status(const User& user, PresenceStatus status);
+  // The status a user chose. Shown while they are connected, or for the status lease after a
+  // REST update; `offline` hides them even while connected (their own choice).
+  void set_status(const User& user, PresenceStatus status, bool from_rest);
+  // The compatibility API's `typing` status: shown by /getStatus until `until`.
+  void mark_typing(const User& user, Clock::time_point until);
 
   PresenceStatus status_of(UserId user) const;
+  bool is_typing(UserId user) const;
   int connections_of(UserId user) const;
-  // When the user was last seen online: now for online users, else the stored time.
+  // When the user was last seen online: now for users shown online/away, else the stored time.
   TimeMs last_seen(const User& user) const;
 
  private:
   struct State {
+    User user;
     int connections = 0;
     PresenceStatus chosen = PresenceStatus::online;
     PresenceStatus shown = PresenceStatus::offline;
+    Clock::time_point lease_until{};   // REST-held status
+    Clock::time_point typing_until{};  // compatibility `typing`
     std::unique_ptr<boost::asio::steady_timer> offline_timer;
+    std::uint64_t offline_generation = 0;  // tells a stale timer that already fired from the current one
   };
 
-  void go_offline(UserId id);
+  // Recomputes what is shown and announces a change. Called with the lock held; unlocks it.
+  void update(State& s, std::unique_lock<std::mutex>& lock);
+  // Schedules the check that turns a user offline once no connection and no lease holds them.
+  void schedule_offline_check(State& s, Clock::time_point when);
+  void offline_check(UserId id, std::uint64_t generation);
   void announce(const User& user, PresenceStatus status, TimeMs last_seen);
 
   Store& store_;
   Bus& bus_;
   boost::asio::io_context& timers_;
   const std::chrono::milliseconds grace_;
+  const std::chrono::milliseconds status_lease_;
   mutable std::mutex mutex_;
-  std::unordered_map<UserId, State> users_;  // only users connected now or within the grace
-  std::unordered_map<UserId, User> names_;
+  std::unordered_map<UserId, State> users_;  // users connected now, leased, or within the grace
 };
 
 }  // namespace parley

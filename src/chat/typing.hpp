@@ -24,6 +24,7 @@ class Typing {
   void start(RoomId room, const User& typist);
   void stop(RoomId room, const User& typist);  // no-op unless typing
   bool is_typing(RoomId room, UserId typist) const;
+  std::chrono::milliseconds ttl() const { return ttl_; }
 
  private:
   struct Entry {

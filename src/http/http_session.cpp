@@ -30,11 +30,10 @@ void HttpSession::read() {
   parser_.emplace();
   parser_->body_limit(static_cast<std::uint64_t>(services_.config.max_body_bytes));
   parser_->header_limit(16 * 1024);
-  // The whole request must arrive within the handshake timeout once started; an idle
-  // keep-alive connection is closed after the idle timeout.
-  stream_.expires_after(std::chrono::seconds(buffer_.size() > 0 ? services_.config.handshake_timeout_s
-                                                                 : std::min(services_.config.handshake_timeout_s,
-                                                                            services_.config.http_idle_timeout_s)));
+  // A new connection must send its first request within the handshake timeout (half-open and
+  // silent clients go quickly); between keep-alive requests it may idle for the idle timeout.
+  stream_.expires_after(std::chrono::seconds(served_any_ ? services_.config.http_idle_timeout_s
+                                                         : services_.config.handshake_timeout_s));
   http::async_read(stream_, buffer_, *parser_,
                    [self = shared_from_this()](boost::system::error_code ec, std::size_t) { self->on_read(ec); });
 }
@@ -60,6 +59,7 @@ void HttpSession::on_read(boost::system::error_code ec) {
     return;
   }
   services_.metrics.http_requests.fetch_add(1, std::memory_order_relaxed);
+  served_any_ = true;
   BeastRequest request = parser_->release();
   if (beast::websocket::is_upgrade(request)) return upgrade(std::move(request));
   dispatch(std::move(request));
@@ -142,8 +142,8 @@ void HttpSession::upgrade(BeastRequest request) {
   std::string token;
   if (auto it = query.find("token"); it != query.end()) {
     token = it->second;
-  } else if (auto header = request[http::field::authorization]; header.size() > 7 && header.substr(0, 7) == "Bearer ") {
-    token = std::string(header.substr(7));
+  } else {
+    token = std::string(bearer_token(request[http::field::authorization]));
   }
   auto claims = services_.auth.authenticate(token, now_ms());
   if (!claims.ok()) return write(error_reply(claims.error()), false);

@@ -35,6 +35,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   RestApi& api_;
   Shard& shard_;
   std::string client_address_;
+  bool served_any_ = false;
 };
 
 }  // namespace parley

@@ -3,6 +3,8 @@
 #include "protocol/wire.hpp"
 #include "util/text.hpp"
 
+#include <cctype>
+
 namespace parley {
 
 HttpReply json_reply(int status, std::string body) { return HttpReply{status, std::move(body)}; }
@@ -64,6 +66,15 @@ bool parse_target(std::string_view target, std::string& path, std::unordered_map
     query.emplace(std::move(key), std::move(value));  // the first occurrence wins
   }
   return true;
+}
+
+std::string_view bearer_token(std::string_view authorization) {
+  constexpr std::string_view scheme = "bearer ";
+  if (authorization.size() <= scheme.size()) return {};
+  for (std::size_t i = 0; i < scheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(authorization[i])) != scheme[i]) return {};
+  }
+  return authorization.substr(scheme.size());
 }
 
 std::vector<std::string_view> path_segments(std::string_view path) {

@@ -45,6 +45,9 @@ HttpReply json_reply(int status, std::string body);
 HttpReply error_reply(const ApiError& error);
 HttpReply no_content();
 
+// The token of an "Authorization: Bearer <token>" header (scheme case-insensitive); empty if none.
+std::string_view bearer_token(std::string_view authorization);
+
 // Splits "/a/b?x=1&y=%20" into a decoded path and decoded parameters. False when the
 // percent-encoding is broken or decodes to invalid UTF-8.
 bool parse_target(std::string_view target, std::string& path, std::unordered_map<std::string, std::string>& query);

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/ip/address.hpp>
+
 #include "protocol/json_input.hpp"
 #include "util/clock.hpp"
 
@@ -31,16 +33,25 @@ HttpReply RestApi::handle(const HttpRequest& req) {
 }
 
 Result<User> RestApi::authenticate(const HttpRequest& req) const {
-  constexpr std::string_view prefix = "Bearer ";
-  std::string_view header = req.authorization;
-  if (header.size() <= prefix.size() || !std::equal(prefix.begin(), prefix.end(), header.begin(), [](char a, char b) {
-        return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-      })) {
-    return ApiError::unauthorized();
-  }
-  auto claims = s_.auth.authenticate(header.substr(prefix.size()), now_ms());
+  const auto token = bearer_token(req.authorization);
+  if (token.empty()) return ApiError::unauthorized();
+  auto claims = s_.auth.authenticate(token, now_ms());
   if (!claims.ok()) return claims.error();
   return User{claims.value().user_id, claims.value().username, 0, 0};
+}
+
+// Scrapers on the same machine need nothing; from elsewhere the configured metrics token is
+// required (and without one, metrics stay local).
+bool RestApi::metrics_allowed(const HttpRequest& req) const {
+  boost::system::error_code ec;
+  const auto address = boost::asio::ip::make_address(req.client_address, ec);
+  if (!ec && address.is_loopback()) return true;
+  if (!ec && address.is_v6() && address.to_v6().is_v4_mapped() &&
+      boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, address.to_v6()).is_loopback()) {
+    return true;
+  }
+  const auto& token = s_.config.metrics_token;
+  return !token.empty() && bearer_token(req.authorization) == token;
 }
 
 HttpReply RestApi::route(const HttpRequest& req, const Segments& seg) {
@@ -48,6 +59,7 @@ HttpReply RestApi::route(const HttpRequest& req, const Segments& seg) {
   const std::size_t n = seg.size();
   if (n == 1 && seg[0] == "healthz" && method == http::verb::get) return json_reply(200, R"({"status":"ok"})");
   if (n == 1 && seg[0] == "metrics" && method == http::verb::get) {
+    if (!metrics_allowed(req)) return error_reply(ApiError::unauthorized("metrics need the metrics token"));
     HttpReply reply{200, s_.metrics.render()};
     reply.content_type = "text/plain; version=0.0.4; charset=utf-8";
     return reply;
@@ -56,7 +68,6 @@ HttpReply RestApi::route(const HttpRequest& req, const Segments& seg) {
     if (seg[2] == "register") return auth_register(req);
     if (seg[2] == "login") return auth_login(req);
     if (seg[2] == "refresh") return auth_refresh(req);
-    if (seg[2] == "logout") return auth_logout(req);
   }
   auto me = authenticate(req);
   if (!me.ok()) return error_reply(me.error());
@@ -70,6 +81,7 @@ HttpReply RestApi::route_authenticated(const HttpRequest& req, const Segments& s
   const std::size_t n = seg.size();
   if (n >= 2 && seg[0] == "api") {
     if (n == 2 && seg[1] == "me" && method == http::verb::get) return json_reply(200, user_json(me));
+    if (n == 3 && seg[1] == "auth" && seg[2] == "logout" && method == http::verb::post) return auth_logout(req);
     if (seg[1] == "rooms") {
       if (n == 2 && method == http::verb::get) return list_rooms(me);
       if (n == 2 && method == http::verb::post) return create_room(req, me);

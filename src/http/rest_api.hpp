@@ -23,6 +23,7 @@ class RestApi {
   HttpReply route(const HttpRequest& req, const Segments& seg);
   HttpReply route_authenticated(const HttpRequest& req, const Segments& seg, const User& me);
   Result<User> authenticate(const HttpRequest& req) const;
+  bool metrics_allowed(const HttpRequest& req) const;
 
   // rest_auth.cpp
   HttpReply auth_register(const HttpRequest& req);

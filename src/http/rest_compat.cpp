@@ -9,9 +9,12 @@ namespace parley {
 
 namespace {
 
-std::string status_json(const User& user, PresenceStatus status, TimeMs last_seen) {
+// `typing` (set with /updateStatus) shows for the typing TTL, then the presence status again.
+std::string status_json(const User& user, const Presence& presence) {
+  const std::string_view status = presence.is_typing(user.id) ? "typing" : to_string(presence.status_of(user.id));
+  const TimeMs last_seen = presence.last_seen(user);
   JsonWriter w;
-  w.begin_object().field("userId", user.id).field("username", user.username).field("status", to_string(status));
+  w.begin_object().field("userId", user.id).field("username", user.username).field("status", status);
   w.key("last_seen");
   if (last_seen > 0) {
     w.value(format_rfc3339(last_seen));
@@ -20,6 +23,11 @@ std::string status_json(const User& user, PresenceStatus status, TimeMs last_see
   }
   w.end_object();
   return w.take();
+}
+
+bool has_field(simdjson::dom::object obj, std::string_view key) {
+  simdjson::dom::element el;
+  return obj.at_key(key).get(el) == simdjson::SUCCESS && !el.is_null();
 }
 
 }  // namespace
@@ -48,6 +56,7 @@ HttpReply RestApi::compat_send(const HttpRequest& req, const User& me) {
   const auto room = id_field(body.value(), "roomId");
   if (!message.ok()) return error_reply(ApiError::bad_request("\"message\" must be a string"));
   if (!room.ok()) return error_reply(ApiError::bad_request("\"roomId\" must be a room id"));
+  if (!has_field(body.value(), "senderId")) return error_reply(ApiError::bad_request("\"senderId\" is required"));
   const auto sender = find_user_ref(body.value(), "senderId");
   if (!sender || sender->id != me.id) return error_reply(ApiError::forbidden("senderId must be the caller"));
   // The client's "timestamp" is not trusted: the server's clock orders history.
@@ -88,6 +97,7 @@ HttpReply RestApi::compat_update_status(const HttpRequest& req, const User& me) 
   auto body = json_body(req);
   if (!body.ok()) return error_reply(body.error());
   const auto status = string_field(body.value(), "status");
+  if (!has_field(body.value(), "userId")) return error_reply(ApiError::bad_request("\"userId\" is required"));
   const auto user = find_user_ref(body.value(), "userId");
   if (!user || user->id != me.id) return error_reply(ApiError::forbidden("userId must be the caller"));
   if (!status.ok()) return error_reply(ApiError::bad_request("\"status\" must be a string"));
@@ -95,16 +105,15 @@ HttpReply RestApi::compat_update_status(const HttpRequest& req, const User& me) 
   if (s == "typing") {
     s_.chat.typing_everywhere(me);  // expires by itself after the typing TTL
   } else if (s == "online") {
-    s_.chat.set_status(me, PresenceStatus::online);
+    s_.chat.set_status(me, PresenceStatus::online, true);
   } else if (s == "away") {
-    s_.chat.set_status(me, PresenceStatus::away);
+    s_.chat.set_status(me, PresenceStatus::away, true);
   } else if (s == "offline") {
-    s_.chat.set_status(me, PresenceStatus::offline);
+    s_.chat.set_status(me, PresenceStatus::offline, true);
   } else {
     return error_reply(ApiError::bad_request("\"status\" must be online, away, offline or typing"));
   }
-  auto& presence = s_.chat.presence();
-  return json_reply(200, status_json(*user, presence.status_of(me.id), presence.last_seen(*user)));
+  return json_reply(200, status_json(*user, s_.chat.presence()));
 }
 
 HttpReply RestApi::compat_get_status(const HttpRequest& req) {
@@ -112,8 +121,7 @@ HttpReply RestApi::compat_get_status(const HttpRequest& req) {
   if (!ref || ref->empty()) return error_reply(ApiError::bad_request("\"userId\" is required"));
   const auto user = find_user_ref(*ref);
   if (!user) return error_reply(ApiError::not_found("user not found"));
-  auto& presence = s_.chat.presence();
-  return json_reply(200, status_json(*user, presence.status_of(user->id), presence.last_seen(*user)));
+  return json_reply(200, status_json(*user, s_.chat.presence()));
 }
 
 }  // namespace parley

@@ -149,12 +149,16 @@ void WsSession::join(RoomId room_id, std::optional<Seq> since_seq) {
   }
   // Subscribe before reading the room's state: every message committed after this point
   // reaches this shard after us, and the per-room seq filter drops what the replay sent.
-  if (rooms_.try_emplace(room_id, 0).second) shard_.subscribe(room_id, this);
+  const bool rejoin = !rooms_.try_emplace(room_id, 0).second;
+  if (!rejoin) shard_.subscribe(room_id, this);
   const auto room = services_.store.find_room(room_id);
   const Seq last_seq = room ? room->last_seq : 0;
 
   bool truncated = false;
   HistoryPage replay;
+  // A connection never receives a seq twice or backwards, so a rejoin replays only what this
+  // connection has not seen yet.
+  if (since_seq && rejoin) since_seq = std::max(*since_seq, rooms_[room_id]);
   if (since_seq && *since_seq < last_seq) {
     Seq from = *since_seq;
     const Seq limit = services_.config.replay_limit;
@@ -261,9 +265,9 @@ void WsSession::on_delete(Object frame) {
 void WsSession::on_status(Object frame) {
   const auto status = string_field(frame, "status");
   if (status.ok() && status.value == "online") {
-    services_.chat.set_status(login_.user, PresenceStatus::online);
+    services_.chat.set_status(login_.user, PresenceStatus::online, false);
   } else if (status.ok() && status.value == "away") {
-    services_.chat.set_status(login_.user, PresenceStatus::away);
+    services_.chat.set_status(login_.user, PresenceStatus::away, false);
   } else {
     return refuse(ApiError::bad_request("\"status\" must be \"online\" or \"away\""), "status");
   }
