@@ -319,8 +319,8 @@ TEST_F(CommitQueueSqliteTest, GaplessSeqsUnderEightProducers) {
   constexpr int kRooms = 4;
   std::vector<RoomId> rooms;
   std::vector<UserId> senders;
-  for (int r = 0; r < kRooms; ++r) rooms.push_back(store.create_room("room" + std::to_string(r), false, alice, "", 1).id);
-  for (int p = 0; p < kProducers; ++p) senders.push_back(store.create_user("user" + std::to_string(p), "h", 1)->id);
+  for (int r = 0; r < kRooms; ++r) rooms.push_back(store.create_room(test::numbered("room", r), false, alice, "", 1).id);
+  for (int p = 0; p < kProducers; ++p) senders.push_back(store.create_user(test::numbered("user", p), "h", 1)->id);
 
   // Completions run on the one writer thread; these are read only after the latch.
   std::map<RoomId, std::vector<Seq>> seqs_in_completion_order;
@@ -336,7 +336,7 @@ TEST_F(CommitQueueSqliteTest, GaplessSeqsUnderEightProducers) {
       producers.emplace_back([&, p] {
         for (int i = 0; i < kPerProducer; ++i) {
           const RoomId room = rooms[static_cast<std::size_t>((p + i) % kRooms)];
-          const std::string client_id = "p" + std::to_string(p) + "-" + std::to_string(i);
+          const std::string client_id = test::numbered(test::numbered("p", p) + "-", i);
           queue.submit(draft(room, senders[static_cast<std::size_t>(p)], "hi", client_id),
                        [&, p, room](const std::optional<AppendResult>& r) {
                          if (!r) {

@@ -31,7 +31,7 @@ class SqliteMessagesTest : public ::testing::Test {
   // Room `general` with seq 1..n, created_at = 1000 + 10 * seq.
   void fill_general(int n) {
     std::vector<MessageDraft> drafts;
-    for (int i = 1; i <= n; ++i) drafts.push_back(draft(general, alice, "m" + std::to_string(i), std::nullopt, 1000 + 10 * i));
+    for (int i = 1; i <= n; ++i) drafts.push_back(draft(general, alice, test::numbered("m", i), std::nullopt, 1000 + 10 * i));
     append(drafts);
   }
 
@@ -305,7 +305,7 @@ TEST_F(SqliteMessagesTest, DeleteLeavesATombstoneWithoutText) {
 
   // The text is gone from the row itself, not just hidden by the store.
   RawDb raw(path);
-  EXPECT_EQ(raw.scalar("SELECT content FROM messages WHERE id = " + std::to_string(id)), "");
+  EXPECT_EQ(raw.scalar(test::numbered("SELECT content FROM messages WHERE id = ", id)), "");
   EXPECT_EQ(raw.scalar("SELECT COUNT(*) FROM messages WHERE content LIKE '%hunter2%'"), "0");
 
   // And from the file: after a checkpoint has folded the WAL in, no byte of it remains
@@ -344,7 +344,7 @@ TEST_F(SqliteMessagesTest, ReadersSeeOnlyCommittedDataAndDoNotWaitForAWriter) {
   fill_general(2);
   RawDb other_writer(path);
   other_writer.exec("BEGIN IMMEDIATE");
-  other_writer.exec("UPDATE rooms SET last_seq = 999 WHERE id = " + std::to_string(general));
+  other_writer.exec(test::numbered("UPDATE rooms SET last_seq = 999 WHERE id = ", general));
   // A write transaction holds the write lock; WAL readers proceed on the committed snapshot.
   EXPECT_EQ(store.find_room(general)->last_seq, 2);
   EXPECT_EQ(store.history(query(general, 10)).messages.size(), 2u);

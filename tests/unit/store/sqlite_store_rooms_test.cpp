@@ -138,7 +138,7 @@ TEST_F(SqliteRoomsTest, VisibleRoomsArePublicPlusOwnPrivateById) {
 TEST_F(SqliteRoomsTest, EveryReturnedRoomCarriesLastSeq) {
   const Room room = store.create_room("secret", true, alice, "inv", 1);
   std::vector<MessageDraft> drafts;
-  for (int i = 0; i < 3; ++i) drafts.push_back(test::draft(room.id, alice, "m" + std::to_string(i)));
+  for (int i = 0; i < 3; ++i) drafts.push_back(test::draft(room.id, alice, test::numbered("m", i)));
   store.append_messages(drafts);
   EXPECT_EQ(store.find_room(room.id)->last_seq, 3);
   EXPECT_EQ(store.find_room_by_invite("inv")->last_seq, 3);

@@ -31,7 +31,7 @@ TEST(SqliteStoreOpen, RefusesASchemaNewerThanItKnows) {
   { SqliteStore store(path, SqliteSync::full); }
   {
     RawDb raw(path);
-    raw.exec("PRAGMA user_version = " + std::to_string(SqliteStore::kSchemaVersion + 1));
+    raw.exec(test::numbered("PRAGMA user_version = ", SqliteStore::kSchemaVersion + 1));
   }
   EXPECT_THROW(SqliteStore(path, SqliteSync::full), StoreError);
 }
@@ -171,7 +171,7 @@ TEST_F(SqliteTokensTest, ConsumeWorksOnce) {
 
 TEST_F(SqliteTokensTest, ConsumeOnlyOnceFromTwoThreads) {
   constexpr int kTokens = 200;
-  for (int i = 0; i < kTokens; ++i) store.insert_refresh_token(token("hash-" + std::to_string(i), "session-a"));
+  for (int i = 0; i < kTokens; ++i) store.insert_refresh_token(token(test::numbered("hash-", i), "session-a"));
 
   std::atomic<bool> go{false};
   std::atomic<int> consumed[2] = {0, 0};
@@ -180,7 +180,7 @@ TEST_F(SqliteTokensTest, ConsumeOnlyOnceFromTwoThreads) {
     threads.emplace_back([&, t] {
       while (!go.load()) std::this_thread::yield();
       for (int i = 0; i < kTokens; ++i) {
-        if (store.consume_refresh_token("hash-" + std::to_string(i))) ++consumed[t];
+        if (store.consume_refresh_token(test::numbered("hash-", i))) ++consumed[t];
       }
     });
   }

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 #include "core/types.hpp"
 
@@ -118,6 +119,14 @@ class Latch {
   std::condition_variable changed_;
   std::size_t count_ = 0;
 };
+
+// prefix followed by n. (Not `"m" + std::to_string(n)`: in optimised builds that trips GCC 12's
+// -Wrestrict false positive, GCC bug 105329, and warnings are errors.)
+inline std::string numbered(std::string_view prefix, long long n) {
+  std::string out(prefix);
+  out += std::to_string(n);
+  return out;
+}
 
 inline MessageDraft draft(RoomId room, UserId sender, std::string content,
                           std::optional<std::string> client_id = std::nullopt, TimeMs created_at = 1000) {
