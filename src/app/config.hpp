@@ -1,7 +1,7 @@
 // Every setting of the server, with its default. Each one can be given as a flag
 // (--max-frame-bytes 65536), an environment variable (PARLEY_MAX_FRAME_BYTES=65536) or a
-// key in the TOML file named by --config (max-frame-bytes = 65536); flags win over the
-// environment, the environment over the file.
+// key in the TOML file named by --config (max-frame-bytes = 65536). Flags win over the file,
+// the file over the environment (CLI11's order: a file given explicitly is the more specific).
 #pragma once
 
 #include <cstdint>

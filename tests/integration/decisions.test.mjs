@@ -73,3 +73,83 @@ describe('decisions', { timeout: 60_000 }, () => {
     assert.equal(next.seq, second.seq, 'the next message is the new one, not a replay of seq 1');
   });
 });
+
+describe('configuration', { timeout: 60_000 }, () => {
+  it('settings come from flags, a TOML file and the environment, in that order of precedence', async () => {
+    const fs = await import('node:fs/promises');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'parley-cfg-'));
+    const file = path.join(dir, 'parley.toml');
+    await fs.writeFile(file, 'heartbeat-s = 7\nmax-content-chars = 10\n');
+    const env = { PARLEY_HEARTBEAT_S: '9', PARLEY_MAX_CONTENT_CHARS: '5', PARLEY_TYPING_TTL_MS: '700' };
+    const srv = await startServer({ config: file, env, 'max-content-chars': 3 });
+    try {
+      const a = await srv.registerUser('cf');
+      const room = await createRoom(srv, a);
+      const ws = await srv.connectWs(`/ws/chat/${room.id}`, a.token);
+      assert.equal((await ws.next('hello')).heartbeat_s, 7, 'the file overrides the environment');
+      // Set only in the environment: typing expires after 700 ms, not the default 6 s.
+      const b = await srv.registerUser('cg');
+      await joinRoom(srv, b, room.id);
+      const wsB = await srv.connectWs(`/ws/chat/${room.id}`, b.token);
+      await wsB.next('joined');
+      ws.send({ type: 'typing_start', room_id: room.id });
+      await wsB.next('typing_start');
+      const started = Date.now();
+      await wsB.next('typing_stop', 3000);
+      assert.ok(Date.now() - started < 3000, 'typing expired by the environment setting');
+      expectStatus(await srv.api('POST', '/api/messages', { room_id: room.id, content: 'abc' }, a.token), 201);
+      expectError(await srv.api('POST', '/api/messages', { room_id: room.id, content: 'abcd' }, a.token), 400, 'bad_request',
+        'the flag (3) overrides the file (10) and the environment (5):');
+    } finally {
+      await srv.dispose();
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('upgrade guards', { timeout: 60_000 }, () => {
+  let srv;
+  before(async () => {
+    srv = await startServer({ 'allowed-origins': 'https://chat.example.com', 'max-connections-per-user': 2, 'log-level': 'debug' });
+  });
+  after(async () => { await srv?.dispose(); });
+
+  it('browser upgrades need an allowed Origin (own origin or the allow-list); native clients send none', async () => {
+    const a = await srv.registerUser('or');
+    const path = `/ws?token=${a.token}`;
+    const evil = await tryUpgrade(srv.baseUrl, path, { Origin: 'https://evil.example.net' });
+    expectError({ ...evil, text: evil.body }, 403, 'forbidden', 'foreign origin:');
+    assert.equal((await tryUpgrade(srv.baseUrl, path, { Origin: srv.baseUrl })).status, 101, 'own origin');
+    assert.equal((await tryUpgrade(srv.baseUrl, path, { Origin: 'https://chat.example.com' })).status, 101, 'allow-listed');
+    assert.equal((await tryUpgrade(srv.baseUrl, path)).status, 101, 'no Origin (native client)');
+  });
+
+  it('connections per user are limited; other users are unaffected', async () => {
+    const a = await srv.registerUser('cl');
+    const b = await srv.registerUser('cm');
+    const first = await srv.connectWs('/ws', a.token);
+    const second = await srv.connectWs('/ws', a.token);
+    await first.next('hello');
+    await second.next('hello');
+    const third = await tryUpgrade(srv.baseUrl, `/ws?token=${a.token}`);
+    expectError({ ...third, text: third.body }, 429, 'rate_limited', 'third connection:');
+    assert.equal((await tryUpgrade(srv.baseUrl, `/ws?token=${b.token}`)).status, 101);
+  });
+
+  it('logs never contain tokens, passwords or message bodies', async () => {
+    const a = await srv.registerUser('lg');
+    const room = await createRoom(srv, a);
+    const ws = await srv.connectWs(`/ws/chat/${room.id}`, a.token);
+    await ws.next('joined');
+    ws.send({ type: 'message', room_id: room.id, content: 'secret-body-text-42', client_id: 'l1' });
+    await ws.next('ack');
+    await srv.api('GET', `/api/messages?room_id=${room.id}`, undefined, a.token);
+    const logs = srv.logs();
+    assert.match(logs, /ws upgrade/, 'debug logging is on, so requests were logged');
+    for (const secret of [a.token, a.refresh, a.password, 'secret-body-text-42']) {
+      assert.ok(!logs.includes(secret), `the log contains ${secret.slice(0, 12)}…`);
+    }
+  });
+});

@@ -111,7 +111,7 @@ function optionArgs(options) {
   // rate limit would throttle the suite itself, so it is lifted unless a test sets it.
   const opts = { 'password-hash-cost': 'minimum', 'auth-rate-burst': 100_000, 'auth-rate-per-s': 100_000, ...options };
   for (const [k, v] of Object.entries(opts)) {
-    if (k === 'args' || v === undefined || v === null || v === false) continue;
+    if (k === 'args' || k === 'env' || v === undefined || v === null || v === false) continue;
     const flag = '--' + k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
     if (v === true) args.push(flag);
     else args.push(flag, String(v));
@@ -121,7 +121,7 @@ function optionArgs(options) {
 }
 
 /**
- * startServer({ 'heartbeat-s': 1, presenceGraceMs: 300, args: [...] })
+ * startServer({ 'heartbeat-s': 1, presenceGraceMs: 300, args: [...], env: { PARLEY_X: '1' } })
  * Option keys are the command-line flag names (kebab or camelCase); `--password-hash-cost minimum`
  * and a lifted auth rate limit are added unless overridden.
  */
@@ -166,7 +166,8 @@ class Server {
   async _spawn(port) {
     const args = ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', this.dataDir, ...optionArgs(this.options)];
     this._append(`[harness] $ ${PARLEY_BIN} ${args.join(' ')}\n`);
-    const proc = spawn(PARLEY_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const env = { ...process.env, ...(this.options.env || {}) };
+    const proc = spawn(PARLEY_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     this.proc = proc;
     const exit = new Promise((resolve) => {
       proc.on('exit', (code, signal) => {
