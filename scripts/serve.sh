@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh
+# ccache hits across clones (CI builds a fresh clone): paths relative to the checkout.
+export CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=1
 cmake --preset release >/dev/null
 cmake --build --preset release --target parley -j "$(nproc)"
 exec ./build/release/parley serve "$@"

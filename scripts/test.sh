@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh
+# ccache hits across clones (CI builds a fresh clone): paths relative to the checkout.
+export CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=1
 # The integration tests drive the server with the `ws` client library from npm.
 if [[ ! -d tests/integration/node_modules ]]; then
   (cd tests/integration && npm ci --no-audit --no-fund --loglevel=error)

@@ -50,14 +50,18 @@ class Store {
   // ---- messages
   // Stores a batch in ONE transaction (group commit): assigns ids and gapless per-room seqs in
   // batch order. A draft whose (sender_id, client_id) was stored before, earlier in the batch
-  // included, is not written again: its result is the original with duplicate = true.
+  // included, is not written again: its result is the original with duplicate = true (it may be
+  // in another room: idempotency is per (user, client_id)). A draft for an unknown room or
+  // sender fails the whole batch, so callers check membership first.
   // On failure it throws and nothing of the batch is stored.
   virtual std::vector<AppendResult> append_messages(std::span<const MessageDraft> drafts) = 0;
   virtual HistoryPage history(const HistoryQuery& query) = 0;
   virtual std::optional<Message> find_message(MessageId id) = 0;
   virtual std::optional<Message> last_message(RoomId room) = 0;
+  // nullopt for unknown ids and for deleted messages (a tombstone is never edited back to life).
   virtual std::optional<Message> edit_message(MessageId id, std::string_view content, TimeMs when) = 0;
-  // Tombstones the message: deleted = true, content emptied for good.
+  // Tombstones the message: deleted = true, content emptied for good. Deleting a tombstone
+  // returns it unchanged.
   virtual std::optional<Message> delete_message(MessageId id, TimeMs when) = 0;
 
   // ---- read receipts (only ever move forward)
