@@ -80,6 +80,10 @@ Config parse_serve_args(int argc, char** argv) {
   setting(app, "typing-relay-interval-ms", c.typing_relay_interval_ms, "repeated typing_start coalescing window")
       ->check(CLI::Range(0, 3600000));
   setting(app, "metrics-token", c.metrics_token, "bearer token for /metrics from other hosts (empty: loopback only)");
+  setting(app, "signal-rate-burst", c.signal_rate_burst, "typing/status changes a user may cause in a burst")
+      ->check(CLI::Range(1, 1 << 24));
+  setting(app, "signal-rate-per-s", c.signal_rate_per_s, "sustained typing/status changes per second per user")
+      ->check(CLI::Range(0.01, 1e9));
   setting(app, "log-level", c.log_level, "trace, debug, info, warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
 

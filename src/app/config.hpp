@@ -51,6 +51,8 @@ struct Config {
   int status_lease_s = 300;  // a status set over REST (/updateStatus) holds this long without a WebSocket
   int typing_ttl_ms = 6000;
   int typing_relay_interval_ms = 2000;  // repeated typing_start within this are coalesced
+  int signal_rate_burst = 20;  // relayed typing starts and status changes per user: burst...
+  double signal_rate_per_s = 2;  // ...and sustained rate (typing/presence must never cost more than messages)
 
   std::string metrics_token;  // bearer token for /metrics from non-loopback addresses; empty: loopback only
 

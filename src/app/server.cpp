@@ -68,10 +68,12 @@ Server::Server(Config config)
   presence_ = std::make_unique<Presence>(*store_, bus_, timers_, std::chrono::milliseconds(config_.presence_grace_ms),
                                          std::chrono::seconds(config_.status_lease_s));
   typing_ = std::make_unique<Typing>(bus_, timers_, std::chrono::milliseconds(config_.typing_ttl_ms),
-                                     std::chrono::milliseconds(config_.typing_relay_interval_ms));
+                                     std::chrono::milliseconds(config_.typing_relay_interval_ms),
+                                     RateLimit{static_cast<double>(config_.signal_rate_burst), config_.signal_rate_per_s});
   ChatLimits limits;
   limits.max_content_chars = config_.max_content_chars;
   limits.messages = RateLimit{static_cast<double>(config_.msg_rate_burst), config_.msg_rate_per_s};
+  limits.status_changes = RateLimit{static_cast<double>(config_.signal_rate_burst), config_.signal_rate_per_s};
   chat_ = std::make_unique<ChatService>(*store_, *commits_, bus_, *presence_, *typing_, limits);
 
   services_ = std::make_unique<Services>(Services{config_, *store_, *chat_, *auth_, *tokens_, metrics_, api_limiter_,

@@ -30,7 +30,8 @@ ChatService::ChatService(Store& store, CommitQueue& commits, Bus& bus, Presence&
       presence_(presence),
       typing_(typing),
       limits_(limits),
-      message_limiter_(limits.messages) {}
+      message_limiter_(limits.messages),
+      status_limiter_(limits.status_changes) {}
 
 void ChatService::publish_room(RoomId room, std::string frame, Seq seq) {
   BusEvent e;
@@ -259,8 +260,12 @@ void ChatService::typing_everywhere(const User& actor) {
   for (RoomId room : store_.rooms_of(actor.id)) typing_.start(room, actor);
 }
 
-void ChatService::set_status(const User& actor, PresenceStatus status, bool from_rest) {
+Result<void> ChatService::set_status(const User& actor, PresenceStatus status, bool from_rest) {
+  // Every change is announced to all the user's rooms: cap how fast a client can cause that.
+  const auto decision = status_limiter_.take(actor.id, std::chrono::steady_clock::now());
+  if (!decision.allowed) return ApiError::rate_limited(decision.retry_after_seconds());
   presence_.set_status(actor, status, from_rest);
+  return ok_result();
 }
 
 }  // namespace parley

@@ -24,6 +24,7 @@ struct ChatLimits {
   int max_client_id_bytes = 128;
   int max_room_name_chars = 100;
   RateLimit messages{50, 20};
+  RateLimit status_changes{20, 2};
 };
 
 // A room as one user may see it.
@@ -72,7 +73,8 @@ class ChatService {
   Result<void> typing(const User& actor, RoomId room, bool start, bool membership_checked = false);
   // Typing in every room of the user (the compatibility API's `typing` status).
   void typing_everywhere(const User& actor);
-  void set_status(const User& actor, PresenceStatus status, bool from_rest);
+  // 429 when the user changes status faster than the signal limit allows.
+  Result<void> set_status(const User& actor, PresenceStatus status, bool from_rest);
 
   Presence& presence() { return presence_; }
   Store& store() { return store_; }
@@ -89,6 +91,7 @@ class ChatService {
   Typing& typing_;
   const ChatLimits limits_;
   RateLimiterById message_limiter_;
+  RateLimiterById status_limiter_;
 };
 
 }  // namespace parley

@@ -104,14 +104,19 @@ HttpReply RestApi::compat_update_status(const HttpRequest& req, const User& me) 
   const std::string_view s = status.value;
   if (s == "typing") {
     s_.chat.typing_everywhere(me);  // expires by itself after the typing TTL
-  } else if (s == "online") {
-    s_.chat.set_status(me, PresenceStatus::online, true);
-  } else if (s == "away") {
-    s_.chat.set_status(me, PresenceStatus::away, true);
-  } else if (s == "offline") {
-    s_.chat.set_status(me, PresenceStatus::offline, true);
   } else {
-    return error_reply(ApiError::bad_request("\"status\" must be online, away, offline or typing"));
+    PresenceStatus chosen;
+    if (s == "online") {
+      chosen = PresenceStatus::online;
+    } else if (s == "away") {
+      chosen = PresenceStatus::away;
+    } else if (s == "offline") {
+      chosen = PresenceStatus::offline;
+    } else {
+      return error_reply(ApiError::bad_request("\"status\" must be online, away, offline or typing"));
+    }
+    auto changed = s_.chat.set_status(me, chosen, true);
+    if (!changed.ok()) return error_reply(changed.error());
   }
   return json_reply(200, status_json(*user, s_.chat.presence()));
 }

@@ -264,13 +264,16 @@ void WsSession::on_delete(Object frame) {
 
 void WsSession::on_status(Object frame) {
   const auto status = string_field(frame, "status");
+  PresenceStatus chosen;
   if (status.ok() && status.value == "online") {
-    services_.chat.set_status(login_.user, PresenceStatus::online, false);
+    chosen = PresenceStatus::online;
   } else if (status.ok() && status.value == "away") {
-    services_.chat.set_status(login_.user, PresenceStatus::away, false);
+    chosen = PresenceStatus::away;
   } else {
     return refuse(ApiError::bad_request("\"status\" must be \"online\" or \"away\""), "status");
   }
+  auto result = services_.chat.set_status(login_.user, chosen, false);
+  if (!result.ok()) return refuse(result.error(), "status");
   note_success();
 }
 

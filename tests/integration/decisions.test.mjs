@@ -153,3 +153,45 @@ describe('upgrade guards', { timeout: 60_000 }, () => {
     }
   });
 });
+
+describe('typing and presence storms', { timeout: 60_000 }, () => {
+  let srv;
+  before(async () => { srv = await startServer({ 'signal-rate-burst': 5, 'signal-rate-per-s': 0.5 }); });
+  after(async () => { await srv?.dispose(); });
+
+  it('toggling typing relays at most the per-user burst of starts, and the last stop still arrives', async () => {
+    const a = await srv.registerUser('ta');
+    const b = await srv.registerUser('tb');
+    const room = await createRoom(srv, a);
+    await joinRoom(srv, b, room.id);
+    const wsA = await srv.connectWs(`/ws/chat/${room.id}`, a.token);
+    const wsB = await srv.connectWs(`/ws/chat/${room.id}`, b.token);
+    await wsA.next('joined');
+    await wsB.next('joined');
+    for (let i = 0; i < 40; i++) {
+      wsA.send({ type: 'typing_start', room_id: room.id });
+      wsA.send({ type: 'typing_stop', room_id: room.id });
+    }
+    wsA.send({ type: 'ping' });
+    await wsA.next('pong');  // every frame above has been handled
+    // A marker message: everything relayed before it has reached B when it arrives.
+    wsA.send({ type: 'message', room_id: room.id, content: 'marker', client_id: 'mk' });
+    await wsB.next((f) => f.type === 'message' && f.content === 'marker');
+    const starts = wsB.frames.filter((f) => f.type === 'typing_start').length;
+    assert.ok(starts >= 1 && starts <= 6, `typing_start relayed ${starts} times for 40 toggles (burst 5)`);
+    const typing = wsB.frames.filter((f) => f.type === 'typing_start' || f.type === 'typing_stop').map((f) => f.type);
+    assert.equal(typing.filter((t) => t === 'typing_stop').length, starts, `one stop per relayed start: ${typing}`);
+    assert.equal(typing.at(-1), 'typing_stop', 'the indicator ends stopped');
+    assert.equal(wsA.frames.filter((f) => f.type === 'error').length, 0, 'typing is throttled silently');
+  });
+
+  it('status changes over the limit are refused with rate_limited', async () => {
+    const a = await srv.registerUser('sa');
+    const ws = await srv.connectWs('/ws', a.token);
+    await ws.next('hello');
+    for (let i = 0; i < 10; i++) ws.send({ type: 'status', status: i % 2 ? 'online' : 'away' });
+    const err = await ws.next('error');
+    assert.equal(err.code, 'rate_limited');
+    assert.equal(err.ref, 'status');
+  });
+});
