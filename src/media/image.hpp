@@ -1,0 +1,89 @@
+// Image dimensions and thumbnails for uploads, with libvips.
+//
+// Uploaded bytes are hostile until proven otherwise, so:
+//   - only the JPEG, PNG, GIF and WebP decoders ever see them (libvips' other loaders, such as
+//     ImageMagick, PDF or SVG, are refused even when the bytes would match one);
+//   - dimensions come from the header alone, and an image declaring more than `max_pixels`
+//     is refused before any pixel is decoded (decompression bombs);
+//   - a corrupt or truncated image is an error value, never a crash and never a grey thumbnail.
+//
+// Errors are values: every outcome of bad input comes back as an ImageResult holding an
+// ImageError, which the upload handler maps to 415. Nothing here throws for bad input.
+//
+// Thread-safe: libvips is started once (on first use, from any thread) with its operation
+// cache off and one worker per operation, because the server brings its own threads and
+// memory must not grow with the number of distinct files seen. libvips keeps one global
+// error buffer, so when two threads fail at the same moment an error's text may carry the
+// other's message too; whether a call failed is always reported correctly.
+//
+// Depends only on the standard library and libvips, so it is usable from any layer.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+
+namespace parley {
+
+struct ImageInfo {
+  int width = 0;
+  int height = 0;  // of the first frame, for animated GIF and WebP
+};
+
+struct ThumbnailResult {
+  std::string path;       // the file written: dst_path with its extension set to ".jpg" or ".png"
+  std::string mime_type;  // "image/jpeg", or "image/png" when the source has an alpha channel
+  int width = 0;
+  int height = 0;
+};
+
+struct ImageError {
+  std::string message;  // for logs; says what was wrong with the image (or the library)
+};
+
+// Either a value or the reason there is none, in the shape of parley::Result.
+template <class T>
+class [[nodiscard]] ImageResult {
+ public:
+  ImageResult(T value) : state_(std::in_place_index<0>, std::move(value)) {}           // NOLINT: implicit
+  ImageResult(ImageError error) : state_(std::in_place_index<1>, std::move(error)) {}  // NOLINT: implicit
+
+  bool ok() const noexcept { return state_.index() == 0; }
+  explicit operator bool() const noexcept { return ok(); }
+
+  const T& value() const& { return std::get<0>(state_); }
+  T&& value() && { return std::get<0>(std::move(state_)); }
+  const ImageError& error() const { return std::get<1>(state_); }
+
+ private:
+  std::variant<T, ImageError> state_;
+};
+
+// 100 megapixels: above any phone camera's JPEG that fits a 10 MiB upload, and small enough
+// that decoding one (sequentially, a strip at a time) takes about a second and little memory.
+inline constexpr std::int64_t kDefaultMaxImagePixels = 100'000'000;
+inline constexpr int kDefaultThumbnailSide = 320;
+
+// True for the sniffed MIME types this module decodes: image/jpeg, image/png, image/gif,
+// image/webp. An allow-listed image type outside these is stored without dimensions.
+bool can_decode_image(std::string_view mime_type);
+
+// Width and height from the header only, refusing images whose declared width * height
+// exceeds max_pixels, and anything not JPEG, PNG, GIF or WebP.
+ImageResult<ImageInfo> probe_image(const std::filesystem::path& path,
+                                   std::int64_t max_pixels = kDefaultMaxImagePixels);
+
+// Probes `src_path` as above, then writes a thumbnail that fits in longest_side x longest_side
+// (never enlarged), turned upright by the EXIF orientation and stripped of metadata (no GPS
+// position leaks through a thumbnail). JPEG (quality 80) for opaque images; PNG when the
+// source has alpha, which JPEG would flatten onto black. A truncated or corrupt source is an
+// error, and then no file is left behind.
+ImageResult<ThumbnailResult> make_thumbnail(const std::filesystem::path& src_path,
+                                            const std::filesystem::path& dst_path,
+                                            int longest_side = kDefaultThumbnailSide,
+                                            std::int64_t max_pixels = kDefaultMaxImagePixels);
+
+}  // namespace parley
