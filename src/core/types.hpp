@@ -38,6 +38,26 @@ struct Room {
   std::int64_t member_count = 0;
 };
 
+// An uploaded file's metadata. The bytes live under data_dir/files/<name> (and the thumbnail's
+// under data_dir/files/<thumbnail_name>); the store keeps only this.
+// (The `{}` initializers let designated initializers leave members out without
+// -Wmissing-field-initializers, which -Werror makes fatal; the same on the new Message and
+// MessageDraft members keeps existing initializers compiling.)
+struct StoredFile {
+  std::string name{};  // stored name: >= 128 random bits + extension, e.g. "k3J...x9.png"; also the capability
+  UserId uploader_id = 0;
+  std::int64_t size = 0;        // bytes
+  std::string mime_type{};      // sniffed from the bytes, never the client's claim
+  std::string kind{};           // image | video | audio | document | file
+  std::string original_name{};  // the client's filename, sanitized by the caller; for display / Content-Disposition
+  std::string sha256{};         // hex
+  std::optional<int> width{}, height{};         // images
+  std::optional<std::string> thumbnail_name{};  // stored name of the thumbnail file, if any
+  std::optional<int> thumbnail_width{}, thumbnail_height{};
+  std::optional<double> duration_s{};  // audio/video when known (may stay empty)
+  TimeMs created_at = 0;
+};
+
 struct Message {
   MessageId id = 0;
   Seq seq = 0;
@@ -50,6 +70,9 @@ struct Message {
   bool deleted = false;
   std::string message_type = "text";
   std::optional<std::string> client_id;
+  // The referenced file's metadata, filled by the store from its own records. Never set on a
+  // deleted message (a tombstone carries no attachment).
+  std::optional<StoredFile> attachment{};
 };
 
 // A message accepted from a client, before the store gives it an id and a seq.
@@ -57,9 +80,12 @@ struct MessageDraft {
   RoomId room_id = 0;
   UserId sender_id = 0;
   std::string content;
-  std::string message_type = "text";
+  std::string message_type = "text";  // text, or the attachment's kind (the caller sets it)
   std::optional<std::string> client_id;
   TimeMs created_at = 0;
+  // StoredFile::name of an uploaded file. The caller checks it exists (as it checks the room
+  // and the sender): an unknown name fails the whole batch.
+  std::optional<std::string> attachment_name{};
 };
 
 struct AppendResult {

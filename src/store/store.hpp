@@ -13,6 +13,18 @@
 
 namespace parley {
 
+// What a stored name (a /api/files/<name> URL) refers to: a file, or the thumbnail of one.
+struct FileLookup {
+  StoredFile file;
+  bool is_thumbnail = false;  // the name was file.thumbnail_name: serve the thumbnail's bytes
+};
+
+// Uploads by one user in a window.
+struct UploadUsage {
+  std::int64_t files = 0;
+  std::int64_t bytes = 0;  // sum of StoredFile::size (thumbnails not counted)
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -47,21 +59,39 @@ class Store {
   virtual std::vector<User> list_members(RoomId room) = 0;  // by user id
   virtual std::vector<RoomId> rooms_of(UserId user) = 0;
 
+  // ---- uploaded files (metadata only; the bytes are the caller's)
+  // File names and thumbnail names share one namespace: a name already in use as either a
+  // file's name or a thumbnail_name (or name == thumbnail_name) is refused with StoreError, as
+  // are an unknown uploader, an empty name, a negative size and a kind outside
+  // image|video|audio|document|file. With >= 128 random bits a collision means a bug.
+  virtual void insert_file(const StoredFile& file) = 0;
+  // By stored name only; a thumbnail's name is not found here.
+  virtual std::optional<StoredFile> find_file(std::string_view name) = 0;
+  // By stored name or thumbnail name (what GET /api/files/<name> serves).
+  virtual std::optional<FileLookup> find_file_or_thumbnail(std::string_view name) = 0;
+  // Files uploaded by `user` with created_at >= since, and their total size.
+  // since = 0: all time (the per-user quota).
+  virtual UploadUsage upload_usage(UserId user, TimeMs since) = 0;
+
   // ---- messages
   // Stores a batch in ONE transaction (group commit): assigns ids and gapless per-room seqs in
   // batch order. A draft whose (sender_id, client_id) was stored before, earlier in the batch
   // included, is not written again: its result is the original with duplicate = true (it may be
   // in another room: idempotency is per (user, client_id)). A draft for an unknown room or
-  // sender fails the whole batch, so callers check membership first.
+  // sender fails the whole batch, so callers check membership first; likewise a draft whose
+  // attachment_name is not a stored file (callers check with find_file first).
   // On failure it throws and nothing of the batch is stored.
+  // Every Message returned (here and below) has `attachment` filled from the files table when
+  // it references a file; a deleted message never has one.
   virtual std::vector<AppendResult> append_messages(std::span<const MessageDraft> drafts) = 0;
   virtual HistoryPage history(const HistoryQuery& query) = 0;
   virtual std::optional<Message> find_message(MessageId id) = 0;
   virtual std::optional<Message> last_message(RoomId room) = 0;
   // nullopt for unknown ids and for deleted messages (a tombstone is never edited back to life).
   virtual std::optional<Message> edit_message(MessageId id, std::string_view content, TimeMs when) = 0;
-  // Tombstones the message: deleted = true, content emptied for good. Deleting a tombstone
-  // returns it unchanged.
+  // Tombstones the message: deleted = true, content emptied and the attachment reference dropped
+  // for good (the file itself stays: it may be referenced elsewhere, its URL stays valid).
+  // message_type is kept. Deleting a tombstone returns it unchanged.
   virtual std::optional<Message> delete_message(MessageId id, TimeMs when) = 0;
 
   // ---- read receipts (only ever move forward)

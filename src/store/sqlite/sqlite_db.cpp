@@ -39,6 +39,12 @@ Query& Query::bind(int index, std::int64_t value) {
   return *this;
 }
 
+Query& Query::bind(int index, double value) {
+  const int rc = sqlite3_bind_double(stmt_, index, value);
+  if (rc != SQLITE_OK) fail(db_, rc, "bind");
+  return *this;
+}
+
 Query& Query::bind(int index, std::string_view text) {
   const int rc = sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
   if (rc != SQLITE_OK) fail(db_, rc, "bind");
@@ -50,6 +56,14 @@ Query& Query::bind(int index, const std::optional<std::string>& text) {
 }
 
 Query& Query::bind(int index, const std::optional<std::int64_t>& value) {
+  return value ? bind(index, *value) : bind_null(index);
+}
+
+Query& Query::bind(int index, const std::optional<int>& value) {
+  return value ? bind(index, std::int64_t{*value}) : bind_null(index);
+}
+
+Query& Query::bind(int index, const std::optional<double>& value) {
   return value ? bind(index, *value) : bind_null(index);
 }
 
@@ -90,6 +104,13 @@ std::optional<std::int64_t> Query::optional_int64(int column) const {
 std::optional<std::string> Query::optional_text(int column) const {
   if (is_null(column)) return std::nullopt;
   return text(column);
+}
+
+double Query::real(int column) const { return sqlite3_column_double(stmt_, column); }
+
+std::optional<double> Query::optional_real(int column) const {
+  if (is_null(column)) return std::nullopt;
+  return real(column);
 }
 
 // ---- Connection

@@ -58,11 +58,15 @@ class Query {
   Query& operator=(const Query&) = delete;
 
   Query& bind(int index, std::int64_t value);
+  Query& bind(int index, int value) { return bind(index, std::int64_t{value}); }
+  Query& bind(int index, double value);
   Query& bind(int index, std::string_view text);  // copied by SQLite (SQLITE_TRANSIENT)
   Query& bind(int index, const std::string& text) { return bind(index, std::string_view(text)); }
   Query& bind(int index, const char* text) { return bind(index, std::string_view(text)); }
   Query& bind(int index, const std::optional<std::string>& text);  // nullopt binds NULL
   Query& bind(int index, const std::optional<std::int64_t>& value);  // nullopt binds NULL
+  Query& bind(int index, const std::optional<int>& value);           // nullopt binds NULL
+  Query& bind(int index, const std::optional<double>& value);        // nullopt (and NaN) bind NULL
   Query& bind_null(int index);
 
   // True when a row is available, false when done. Throws StoreError (with the extended
@@ -77,6 +81,8 @@ class Query {
   bool is_null(int column) const;
   std::optional<std::int64_t> optional_int64(int column) const;
   std::optional<std::string> optional_text(int column) const;
+  double real(int column) const;
+  std::optional<double> optional_real(int column) const;
 
  private:
   sqlite3* db_;

@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <iterator>
 #include <limits>
 #include <map>
 
@@ -17,7 +18,43 @@ constexpr int kBusyTimeoutMs = 5000;
 constexpr std::size_t kMaxIdleReaders = 16;
 constexpr std::int64_t kNoUpperBound = std::numeric_limits<std::int64_t>::max();
 
-// Version 1. Notes on the choices:
+// The files table and its indexes, shared by the fresh schema and the v1 -> v2 migration.
+// - WITHOUT ROWID: the name is the key every lookup uses (and a rowid table would let a TEXT
+//   PRIMARY KEY be NULL).
+// - files_by_uploader ends in `size` so upload_usage is answered from the index alone.
+// - files_by_thumbnail: thumbnail names are unique too (insert_file also keeps them apart from
+//   file names), so find_file_or_thumbnail is never ambiguous.
+#define PARLEY_FILES_DDL                                                                    \
+  "CREATE TABLE IF NOT EXISTS files(\n"                                                     \
+  "  name             TEXT    PRIMARY KEY,\n"                                               \
+  "  uploader_id      INTEGER NOT NULL REFERENCES users(id),\n"                             \
+  "  size             INTEGER NOT NULL,\n"                                                  \
+  "  mime_type        TEXT    NOT NULL,\n"                                                  \
+  "  kind             TEXT    NOT NULL,\n"                                                  \
+  "  original_name    TEXT    NOT NULL,\n"                                                  \
+  "  sha256           TEXT    NOT NULL,\n"                                                  \
+  "  width            INTEGER,\n"                                                           \
+  "  height           INTEGER,\n"                                                           \
+  "  thumbnail_name   TEXT,\n"                                                              \
+  "  thumbnail_width  INTEGER,\n"                                                           \
+  "  thumbnail_height INTEGER,\n"                                                           \
+  "  duration_s       REAL,\n"                                                              \
+  "  created_at       INTEGER NOT NULL,\n"                                                  \
+  "  CHECK(length(name) > 0 AND length(thumbnail_name) > 0 AND thumbnail_name <> name),\n"  \
+  "  CHECK(size >= 0),\n"                                                                   \
+  "  CHECK(kind IN ('image', 'video', 'audio', 'document', 'file'))\n"                      \
+  ") WITHOUT ROWID;\n"                                                                      \
+  "CREATE INDEX IF NOT EXISTS files_by_uploader ON files(uploader_id, created_at, size);\n" \
+  "CREATE UNIQUE INDEX IF NOT EXISTS files_by_thumbnail ON files(thumbnail_name)\n"         \
+  "  WHERE thumbnail_name IS NOT NULL;\n"
+
+// messages.attachment_name is only ever looked up from the file side by the foreign key (when a
+// file row is deleted): the partial index keeps that from scanning every message.
+#define PARLEY_MESSAGES_BY_ATTACHMENT_DDL                                            \
+  "CREATE INDEX IF NOT EXISTS messages_by_attachment ON messages(attachment_name)\n" \
+  "  WHERE attachment_name IS NOT NULL;\n"
+
+// Version 2, what a new database is created with. Notes on the choices:
 // - users.username is COLLATE NOCASE with a unique index: names are unique case-insensitively
 //   (they are ASCII by the protocol, which is all NOCASE folds).
 // - rooms.last_seq is advanced inside append_messages' transaction, so a Room read from any
@@ -27,6 +64,8 @@ constexpr std::int64_t kNoUpperBound = std::numeric_limits<std::int64_t>::max();
 // - messages(room_id, seq) is unique: the database itself refuses a seq gap-fill or a double seq.
 // - messages(sender_id, client_id) unique where client_id is set: the idempotency key, kept forever.
 // - messages(room_id, created_at): resolves history's `since` timestamp to a seq.
+// - messages.attachment_name is last so a fresh v2 table has the columns of a migrated v1 one
+//   in the same order (ALTER TABLE ADD COLUMN appends).
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS users(
   id            INTEGER PRIMARY KEY,
@@ -83,7 +122,8 @@ CREATE TABLE IF NOT EXISTS messages(
   created_at   INTEGER NOT NULL,
   edited_at    INTEGER,
   deleted      INTEGER NOT NULL DEFAULT 0,
-  deleted_at   INTEGER
+  deleted_at   INTEGER,
+  attachment_name TEXT REFERENCES files(name)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS messages_by_room_seq ON messages(room_id, seq);
 CREATE UNIQUE INDEX IF NOT EXISTS messages_by_client_id ON messages(sender_id, client_id)
@@ -96,7 +136,18 @@ CREATE TABLE IF NOT EXISTS read_receipts(
   seq     INTEGER NOT NULL,
   PRIMARY KEY(room_id, user_id)
 ) WITHOUT ROWID;
-)sql";
+)sql" PARLEY_FILES_DDL PARLEY_MESSAGES_BY_ATTACHMENT_DDL;
+
+// kMigrations[v - 1] takes a database from version v to v + 1, inside migrate()'s transaction.
+// Statements run in order: CREATE the referenced table before a column REFERENCES it.
+constexpr const char* kMigrations[] = {
+    // 1 -> 2: uploaded files and message attachments. ADD COLUMN with a REFERENCES clause is
+    // allowed with foreign keys on because its default is NULL; existing rows get NULL.
+    PARLEY_FILES_DDL
+    "ALTER TABLE messages ADD COLUMN attachment_name TEXT REFERENCES files(name);\n"
+    PARLEY_MESSAGES_BY_ATTACHMENT_DDL,
+};
+static_assert(std::size(kMigrations) == SqliteStore::kSchemaVersion - 1, "one migration per version step");
 
 // Column lists shared by every query that builds a User / Room / Message (see read_* below).
 // Macros because the SQL must be one literal per statement for the statement cache.
@@ -104,9 +155,14 @@ CREATE TABLE IF NOT EXISTS read_receipts(
 #define PARLEY_ROOM_SELECT                                                                 \
   "SELECT r.id, r.name, r.is_private, r.created_by, r.created_at, r.invite_code, r.last_seq, " \
   "r.member_count FROM rooms r "
-#define PARLEY_MESSAGE_SELECT                                                                \
+#define PARLEY_FILE_COLUMNS                                                                            \
+  "f.name, f.uploader_id, f.size, f.mime_type, f.kind, f.original_name, f.sha256, f.width, f.height, " \
+  "f.thumbnail_name, f.thumbnail_width, f.thumbnail_height, f.duration_s, f.created_at"
+#define PARLEY_MESSAGE_SELECT                                                                      \
   "SELECT m.id, m.seq, m.room_id, m.sender_id, u.username, m.content, m.created_at, m.edited_at, " \
-  "m.deleted, m.message_type, m.client_id FROM messages m JOIN users u ON u.id = m.sender_id "
+  "m.deleted, m.message_type, m.client_id, " PARLEY_FILE_COLUMNS                                   \
+  " FROM messages m JOIN users u ON u.id = m.sender_id LEFT JOIN files f ON f.name = m.attachment_name "
+constexpr int kMessageFileColumn = 11;  // where PARLEY_FILE_COLUMNS start in PARLEY_MESSAGE_SELECT
 
 User read_user(const Query& q, int first = 0) {
   return User{.id = q.int64(first),
@@ -126,6 +182,36 @@ Room read_room(const Query& q) {
               .member_count = q.int64(7)};
 }
 
+std::optional<int> optional_int(const Query& q, int column) {
+  const auto value = q.optional_int64(column);
+  if (!value) return std::nullopt;
+  return static_cast<int>(*value);  // written from an int by insert_file
+}
+
+StoredFile read_file(const Query& q, int first = 0) {
+  return StoredFile{.name = q.text(first),
+                    .uploader_id = q.int64(first + 1),
+                    .size = q.int64(first + 2),
+                    .mime_type = q.text(first + 3),
+                    .kind = q.text(first + 4),
+                    .original_name = q.text(first + 5),
+                    .sha256 = q.text(first + 6),
+                    .width = optional_int(q, first + 7),
+                    .height = optional_int(q, first + 8),
+                    .thumbnail_name = q.optional_text(first + 9),
+                    .thumbnail_width = optional_int(q, first + 10),
+                    .thumbnail_height = optional_int(q, first + 11),
+                    .duration_s = q.optional_real(first + 12),
+                    .created_at = q.int64(first + 13)};
+}
+
+std::optional<StoredFile> file_by_name(Connection& db, std::string_view name) {
+  auto q = db.query("SELECT " PARLEY_FILE_COLUMNS " FROM files f WHERE f.name = ?1");
+  q.bind(1, name);
+  if (!q.step()) return std::nullopt;
+  return read_file(q);
+}
+
 Message read_message(const Query& q) {
   Message m{.id = q.int64(0),
             .seq = q.int64(1),
@@ -138,7 +224,11 @@ Message read_message(const Query& q) {
             .deleted = q.boolean(8),
             .message_type = q.text(9),
             .client_id = q.optional_text(10)};
-  if (m.deleted) m.content.clear();  // the row holds "" already; never let a tombstone carry text
+  if (m.deleted) {
+    m.content.clear();  // the row holds "" already; never let a tombstone carry text
+  } else if (!q.is_null(kMessageFileColumn)) {
+    m.attachment = read_file(q, kMessageFileColumn);
+  }
   return m;
 }
 
@@ -188,8 +278,15 @@ void migrate(Connection& db) {
                      std::to_string(SqliteStore::kSchemaVersion) + ")");
   }
   if (version == SqliteStore::kSchemaVersion) return;
+  // One transaction: a migration that fails half-way leaves the previous version intact.
   Transaction tx(db);
-  db.exec(kSchema);
+  if (version == 0) {
+    db.exec(kSchema);  // a new database starts at the current version directly
+  } else {
+    for (auto from = version; from < SqliteStore::kSchemaVersion; ++from) {
+      db.exec(kMigrations[static_cast<std::size_t>(from - 1)]);
+    }
+  }
   db.exec(("PRAGMA user_version=" + std::to_string(SqliteStore::kSchemaVersion)).c_str());
   tx.commit();
 }
@@ -417,6 +514,68 @@ std::vector<RoomId> SqliteStore::rooms_of(UserId user) {
   return rooms;
 }
 
+// ---- uploaded files
+
+void SqliteStore::insert_file(const StoredFile& file) {
+  std::lock_guard lock(write_mutex_);
+  Transaction tx(writer_);
+  {
+    // One namespace for file and thumbnail names (see files_by_thumbnail). A NULL ?2 matches nothing.
+    auto q = writer_.query(
+        "SELECT EXISTS(SELECT 1 FROM files WHERE name = ?1) OR EXISTS(SELECT 1 FROM files WHERE thumbnail_name = ?1) "
+        "OR EXISTS(SELECT 1 FROM files WHERE name = ?2) OR EXISTS(SELECT 1 FROM files WHERE thumbnail_name = ?2)");
+    q.bind(1, file.name).bind(2, file.thumbnail_name);
+    if (q.step() && q.boolean(0)) {
+      throw StoreError("insert_file: name already in use: " + file.name, SQLITE_CONSTRAINT_UNIQUE);
+    }
+  }
+  writer_
+      .query("INSERT INTO files(name, uploader_id, size, mime_type, kind, original_name, sha256, width, height, "
+             "thumbnail_name, thumbnail_width, thumbnail_height, duration_s, created_at) "
+             "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)")
+      .bind(1, file.name)
+      .bind(2, file.uploader_id)
+      .bind(3, file.size)
+      .bind(4, file.mime_type)
+      .bind(5, file.kind)
+      .bind(6, file.original_name)
+      .bind(7, file.sha256)
+      .bind(8, file.width)
+      .bind(9, file.height)
+      .bind(10, file.thumbnail_name)
+      .bind(11, file.thumbnail_width)
+      .bind(12, file.thumbnail_height)
+      .bind(13, file.duration_s)
+      .bind(14, file.created_at)
+      .run();
+  tx.commit();
+}
+
+std::optional<StoredFile> SqliteStore::find_file(std::string_view name) {
+  auto db = readers_.acquire();
+  return file_by_name(*db, name);
+}
+
+std::optional<FileLookup> SqliteStore::find_file_or_thumbnail(std::string_view name) {
+  auto db = readers_.acquire();
+  auto q = db->query("SELECT " PARLEY_FILE_COLUMNS ", 0 FROM files f WHERE f.name = ?1 "
+                     "UNION ALL "
+                     "SELECT " PARLEY_FILE_COLUMNS ", 1 FROM files f WHERE f.thumbnail_name = ?1 "
+                     "LIMIT 1");
+  q.bind(1, name);
+  if (!q.step()) return std::nullopt;
+  return FileLookup{.file = read_file(q), .is_thumbnail = q.boolean(14)};
+}
+
+UploadUsage SqliteStore::upload_usage(UserId user, TimeMs since) {
+  auto db = readers_.acquire();
+  auto q = db->query(
+      "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM files WHERE uploader_id = ?1 AND created_at >= ?2");
+  q.bind(1, user).bind(2, since);
+  if (!q.step()) return {};
+  return UploadUsage{.files = q.int64(0), .bytes = q.int64(1)};
+}
+
 // ---- messages
 
 std::vector<AppendResult> SqliteStore::append_messages(std::span<const MessageDraft> drafts) {
@@ -462,6 +621,12 @@ std::vector<AppendResult> SqliteStore::append_messages(std::span<const MessageDr
       if (!q.step()) throw StoreError("append_messages: no user " + std::to_string(draft.sender_id));
       sender = sender_names.emplace(draft.sender_id, q.text(0)).first;
     }
+    // Checked here for a clear error; the foreign key would refuse it too.
+    std::optional<StoredFile> attachment;
+    if (draft.attachment_name) {
+      attachment = file_by_name(writer_, *draft.attachment_name);
+      if (!attachment) throw StoreError("append_messages: no file " + *draft.attachment_name);
+    }
 
     RoomCursor& cursor = room->second;
     Message message{.seq = cursor.last_seq + 1,
@@ -475,10 +640,11 @@ std::vector<AppendResult> SqliteStore::append_messages(std::span<const MessageDr
                     .edited_at = std::nullopt,
                     .deleted = false,
                     .message_type = draft.message_type,
-                    .client_id = draft.client_id};
+                    .client_id = draft.client_id,
+                    .attachment = std::move(attachment)};
     writer_
-        .query("INSERT INTO messages(room_id, seq, sender_id, content, message_type, client_id, created_at) "
-               "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+        .query("INSERT INTO messages(room_id, seq, sender_id, content, message_type, client_id, created_at, "
+               "attachment_name) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
         .bind(1, message.room_id)
         .bind(2, message.seq)
         .bind(3, message.sender_id)
@@ -486,6 +652,7 @@ std::vector<AppendResult> SqliteStore::append_messages(std::span<const MessageDr
         .bind(5, message.message_type)
         .bind(6, message.client_id)
         .bind(7, message.created_at)
+        .bind(8, draft.attachment_name)
         .run();
     message.id = writer_.last_insert_rowid();
     cursor.last_seq = message.seq;
@@ -568,8 +735,11 @@ std::optional<Message> SqliteStore::edit_message(MessageId id, std::string_view 
 
 std::optional<Message> SqliteStore::delete_message(MessageId id, TimeMs when) {
   std::lock_guard lock(write_mutex_);
-  // The text is overwritten in the row (and, with secure_delete, zeroed in freed space), not hidden.
-  writer_.query("UPDATE messages SET content = '', deleted = 1, deleted_at = ?2 WHERE id = ?1 AND deleted = 0")
+  // The text and the attachment reference are overwritten in the row (and, with secure_delete,
+  // zeroed in freed space), not hidden. The file row stays (see the header).
+  writer_
+      .query("UPDATE messages SET content = '', attachment_name = NULL, deleted = 1, deleted_at = ?2 "
+             "WHERE id = ?1 AND deleted = 0")
       .bind(1, id)
       .bind(2, when)
       .run();
@@ -599,5 +769,8 @@ Seq SqliteStore::read_seq(RoomId room, UserId user) {
 #undef PARLEY_USER_COLUMNS
 #undef PARLEY_ROOM_SELECT
 #undef PARLEY_MESSAGE_SELECT
+#undef PARLEY_FILE_COLUMNS
+#undef PARLEY_FILES_DDL
+#undef PARLEY_MESSAGES_BY_ATTACHMENT_DDL
 
 }  // namespace parley

@@ -14,6 +14,12 @@
 //   posted (its room_id may differ from the draft's). A draft for an unknown room or sender
 //   fails the whole batch (StoreError): callers validate membership first.
 // - Client ids are kept forever (the contract asks for at least 24 h).
+// - Files: metadata rows are never deleted (deleting a message only drops its reference), and
+//   messages.attachment_name is a foreign key to files(name): a draft naming an unknown file
+//   fails the whole batch, like an unknown room. The files table CHECKs kind (image | video |
+//   audio | document | file), size >= 0 and non-empty names.
+// - Schema: a new file is created at kSchemaVersion directly; an older one is migrated step by
+//   step (1 -> 2 adds files and messages.attachment_name) in one transaction on open.
 // Errors are thrown as StoreError (declared in sqlite_db.hpp) carrying SQLite's message.
 #pragma once
 
@@ -38,7 +44,7 @@ class SqliteStore final : public Store {
   SqliteStore(const std::string& path, SqliteSync sync = SqliteSync::full);
   ~SqliteStore() override;
 
-  static constexpr int kSchemaVersion = 1;  // PRAGMA user_version
+  static constexpr int kSchemaVersion = 2;  // PRAGMA user_version
 
   std::optional<User> create_user(std::string_view username, std::string_view password_hash,
                                   TimeMs now) override;
@@ -62,6 +68,11 @@ class SqliteStore final : public Store {
   bool is_member(RoomId room, UserId user) override;
   std::vector<User> list_members(RoomId room) override;
   std::vector<RoomId> rooms_of(UserId user) override;
+
+  void insert_file(const StoredFile& file) override;
+  std::optional<StoredFile> find_file(std::string_view name) override;
+  std::optional<FileLookup> find_file_or_thumbnail(std::string_view name) override;
+  UploadUsage upload_usage(UserId user, TimeMs since) override;
 
   std::vector<AppendResult> append_messages(std::span<const MessageDraft> drafts) override;
   HistoryPage history(const HistoryQuery& query) override;

@@ -58,6 +58,10 @@ class ScriptedStore final : public Store {
   bool is_member(RoomId, UserId) override { unused(); }
   std::vector<User> list_members(RoomId) override { unused(); }
   std::vector<RoomId> rooms_of(UserId) override { unused(); }
+  void insert_file(const StoredFile&) override { unused(); }
+  std::optional<StoredFile> find_file(std::string_view) override { unused(); }
+  std::optional<FileLookup> find_file_or_thumbnail(std::string_view) override { unused(); }
+  UploadUsage upload_usage(UserId, TimeMs) override { unused(); }
   HistoryPage history(const HistoryQuery&) override { unused(); }
   std::optional<Message> find_message(MessageId) override { unused(); }
   std::optional<Message> last_message(RoomId) override { unused(); }

@@ -40,8 +40,9 @@ class TempDir {
 // A second, independent connection to the database file: what is really on disk.
 class RawDb {
  public:
-  explicit RawDb(const std::string& path) {
-    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+  // flags: add SQLITE_OPEN_CREATE to make a database file from scratch (an old schema, say).
+  explicit RawDb(const std::string& path, int flags = SQLITE_OPEN_READWRITE) {
+    if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
       throw std::runtime_error(std::string("raw open: ") + sqlite3_errmsg(db_));
     }
     sqlite3_busy_timeout(db_, 5000);
@@ -76,6 +77,26 @@ class RawDb {
       const int last = sqlite3_column_count(stmt) - 1;
       const auto* text = sqlite3_column_text(stmt, last);
       out += text != nullptr ? reinterpret_cast<const char*>(text) : "<null>";
+      out += '\n';
+    }
+    sqlite3_finalize(stmt);
+    return out;
+  }
+
+  // Every row, columns joined with '|' and rows with '\n' ("<null>" for NULL): a whole result
+  // as one comparable string.
+  std::string table(const std::string& sql) {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
+      throw std::runtime_error(std::string("raw prepare: ") + sqlite3_errmsg(db_));
+    }
+    std::string out;
+    while (sqlite3_step(stmt) == SQLITE_ROW) {
+      for (int c = 0; c < sqlite3_column_count(stmt); ++c) {
+        const auto* text = sqlite3_column_text(stmt, c);
+        if (c > 0) out += '|';
+        out += text != nullptr ? reinterpret_cast<const char*>(text) : "<null>";
+      }
       out += '\n';
     }
     sqlite3_finalize(stmt);
