@@ -69,6 +69,19 @@ Config parse_serve_args(int argc, char** argv) {
       ->check(CLI::Range(0.01, 1e9));
   setting(app, "abuse-close-after", c.abuse_close_after, "refused frames in a row before closing with 1008")
       ->check(CLI::Range(1, 1 << 24));
+  setting(app, "max-upload-bytes", c.max_upload_bytes, "largest upload; beyond it 413")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 40));
+  setting(app, "upload-quota-bytes", c.upload_quota_bytes, "total bytes one user may upload")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 50));
+  setting(app, "upload-burst", c.upload_burst, "uploads a user may start in a burst")->check(CLI::Range(1, 1 << 20));
+  setting(app, "uploads-per-minute", c.uploads_per_minute, "sustained uploads per minute per user")
+      ->check(CLI::Range(0.01, 1e9));
+  setting(app, "max-image-pixels", c.max_image_pixels, "images with more pixels are refused")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 40));
+  setting(app, "thumbnail-side", c.thumbnail_side, "longest side of thumbnails in pixels")->check(CLI::Range(16, 4096));
+  setting(app, "allowed-media-types", c.allowed_media_types,
+          "comma-separated MIME types accepted for upload (empty: built-in list of images, video, audio, PDF, "
+          "office documents, plain text and zip)");
   setting(app, "heartbeat-s", c.heartbeat_s, "WebSocket ping interval; two missed: dropped")
       ->check(CLI::Range(1, 3600));
   setting(app, "presence-grace-ms", c.presence_grace_ms, "delay before a disconnected user shows offline")

@@ -45,6 +45,15 @@ struct Config {
   double auth_rate_per_s = 20;
   int abuse_close_after = 50;  // refused frames in a row before a connection is closed with 1008
 
+  // ---- uploads
+  std::int64_t max_upload_bytes = 10 * 1024 * 1024;
+  std::int64_t upload_quota_bytes = 1024LL * 1024 * 1024;  // all of one user's uploads together
+  int upload_burst = 10;  // uploads a user may start in a burst...
+  double uploads_per_minute = 20;  // ...and sustained
+  std::int64_t max_image_pixels = 50'000'000;  // larger images are refused (decompression bombs)
+  int thumbnail_side = 320;  // longest side of thumbnails, in pixels
+  std::string allowed_media_types;  // comma list of MIME types; empty: the built-in allow-list
+
   // ---- real time
   int heartbeat_s = 30;
   int presence_grace_ms = 5000;

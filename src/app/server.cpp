@@ -70,14 +70,24 @@ Server::Server(Config config)
   typing_ = std::make_unique<Typing>(bus_, timers_, std::chrono::milliseconds(config_.typing_ttl_ms),
                                      std::chrono::milliseconds(config_.typing_relay_interval_ms),
                                      RateLimit{static_cast<double>(config_.signal_rate_burst), config_.signal_rate_per_s});
+  files_ = std::make_unique<FileStore>(std::filesystem::path(config_.data_dir) / "files");
+  MediaSettings media;
+  media.max_upload_bytes = config_.max_upload_bytes;
+  media.upload_quota_bytes = config_.upload_quota_bytes;
+  media.uploads = RateLimit{static_cast<double>(config_.upload_burst), config_.uploads_per_minute / 60.0};
+  media.max_image_pixels = config_.max_image_pixels;
+  media.thumbnail_side = config_.thumbnail_side;
+  if (!config_.allowed_media_types.empty()) media.policy = MediaPolicy::from_list(config_.allowed_media_types);
+  media_ = std::make_unique<MediaService>(*store_, *files_, std::move(media));
+
   ChatLimits limits;
   limits.max_content_chars = config_.max_content_chars;
   limits.messages = RateLimit{static_cast<double>(config_.msg_rate_burst), config_.msg_rate_per_s};
   limits.status_changes = RateLimit{static_cast<double>(config_.signal_rate_burst), config_.signal_rate_per_s};
-  chat_ = std::make_unique<ChatService>(*store_, *commits_, bus_, *presence_, *typing_, limits);
+  chat_ = std::make_unique<ChatService>(*store_, *commits_, bus_, *presence_, *typing_, *media_, limits);
 
-  services_ = std::make_unique<Services>(Services{config_, *store_, *chat_, *auth_, *tokens_, metrics_, api_limiter_,
-                                                  auth_limiter_, workers_, shards_});
+  services_ = std::make_unique<Services>(Services{config_, *store_, *chat_, *media_, *auth_, *tokens_, metrics_,
+                                                  api_limiter_, auth_limiter_, workers_, shards_});
   api_ = std::make_unique<RestApi>(*services_);
 
   const auto endpoint = parse_listen(config_.listen);

@@ -17,6 +17,8 @@
 #include "bus/bus.hpp"
 #include "chat/chat_service.hpp"
 #include "http/rest_api.hpp"
+#include "media/file_store.hpp"
+#include "media/media_service.hpp"
 #include "store/commit_queue.hpp"
 #include "ws/shards.hpp"
 
@@ -48,6 +50,8 @@ class Server {
   std::unique_ptr<AuthService> auth_;
   std::unique_ptr<Presence> presence_;
   std::unique_ptr<Typing> typing_;
+  std::unique_ptr<FileStore> files_;
+  std::unique_ptr<MediaService> media_;
   std::unique_ptr<ChatService> chat_;
   RateLimiterById api_limiter_;
   RateLimiterByName auth_limiter_;

@@ -9,6 +9,7 @@
 #include "auth/jwt.hpp"
 #include "chat/chat_service.hpp"
 #include "core/rate_limiter.hpp"
+#include "media/media_service.hpp"
 
 namespace parley {
 
@@ -18,6 +19,7 @@ struct Services {
   const Config& config;
   Store& store;
   ChatService& chat;
+  MediaService& media;
   AuthService& auth;
   const TokenIssuer& tokens;
   Metrics& metrics;

@@ -23,12 +23,13 @@ std::string new_invite_code() {
 }  // namespace
 
 ChatService::ChatService(Store& store, CommitQueue& commits, Bus& bus, Presence& presence, Typing& typing,
-                         ChatLimits limits)
+                         MediaService& media, ChatLimits limits)
     : store_(store),
       commits_(commits),
       bus_(bus),
       presence_(presence),
       typing_(typing),
+      media_(media),
       limits_(limits),
       message_limiter_(limits.messages),
       status_limiter_(limits.status_changes) {}
@@ -151,10 +152,10 @@ Result<std::vector<MemberView>> ChatService::members(const User& actor, RoomId i
 
 // ---------------------------------------------------------------- messages
 
-Result<std::string> ChatService::valid_content(std::string_view content) const {
+Result<std::string> ChatService::valid_content(std::string_view content, bool has_attachment) const {
   const auto trimmed = trim(content);
   const auto chars = count_code_points(trimmed);
-  if (chars < 1 || chars > static_cast<std::size_t>(limits_.max_content_chars)) {
+  if ((chars < 1 && !has_attachment) || chars > static_cast<std::size_t>(limits_.max_content_chars)) {
     return ApiError::bad_request("content must be 1-" + std::to_string(limits_.max_content_chars) +
                                  " characters after trimming");
   }
@@ -162,7 +163,13 @@ Result<std::string> ChatService::valid_content(std::string_view content) const {
 }
 
 void ChatService::send_message(const User& actor, SendRequest request, SendDone done) {
-  auto content = valid_content(request.content);
+  std::optional<StoredFile> file;
+  if (request.attachment) {
+    auto found = media_.attachment(*request.attachment);
+    if (!found.ok()) return done(found.error());
+    file = std::move(found.value());
+  }
+  auto content = valid_content(request.content, file.has_value());
   if (!content.ok()) return done(content.error());
   if (request.client_id &&
       (request.client_id->empty() || request.client_id->size() > static_cast<std::size_t>(limits_.max_client_id_bytes))) {
@@ -181,6 +188,11 @@ void ChatService::send_message(const User& actor, SendRequest request, SendDone 
   draft.content = std::move(content.value());
   draft.client_id = std::move(request.client_id);
   draft.created_at = now_ms();
+  if (file) {
+    // The server's own record decides what the attachment is, never the client's description.
+    draft.message_type = file->kind;
+    draft.attachment_name = file->name;
+  }
   commits_.submit(std::move(draft), [this, actor, done = std::move(done)](const std::optional<AppendResult>& result) {
     if (!result) return done(ApiError::internal());
     // The sender hears `ack` before its own copy of the broadcast: `done` posts to the
@@ -210,10 +222,10 @@ Result<Message> ChatService::own_message(const User& actor, MessageId id) {
 }
 
 Result<Message> ChatService::edit_message(const User& actor, MessageId id, std::string_view content) {
-  auto valid = valid_content(content);
-  if (!valid.ok()) return valid.error();
   auto message = own_message(actor, id);
   if (!message.ok()) return message.error();
+  auto valid = valid_content(content, message.value().attachment.has_value());
+  if (!valid.ok()) return valid.error();
   if (message.value().deleted) return ApiError::not_found("message was deleted");
   auto edited = store_.edit_message(id, valid.value(), now_ms());
   if (!edited) return ApiError::not_found("message was deleted");

@@ -13,6 +13,7 @@
 #include "chat/typing.hpp"
 #include "core/rate_limiter.hpp"
 #include "core/result.hpp"
+#include "media/media_service.hpp"
 #include "protocol/wire.hpp"
 #include "store/commit_queue.hpp"
 #include "store/store.hpp"
@@ -35,7 +36,8 @@ struct RoomAccess {
 
 class ChatService {
  public:
-  ChatService(Store& store, CommitQueue& commits, Bus& bus, Presence& presence, Typing& typing, ChatLimits limits);
+  ChatService(Store& store, CommitQueue& commits, Bus& bus, Presence& presence, Typing& typing, MediaService& media,
+              ChatLimits limits);
 
   // ---- rooms
   Result<RoomView> create_room(const User& actor, std::string_view name, bool is_private);
@@ -57,7 +59,8 @@ class ChatService {
     RoomId room_id = 0;
     std::string content;
     std::optional<std::string> client_id;
-    bool membership_checked = false;  // the caller already knows the sender is a member
+    std::optional<std::string> attachment;  // an uploaded file's URL or stored name
+    bool membership_checked = false;        // the caller already knows the sender is a member
   };
   using SendDone = std::function<void(Result<AppendResult>)>;
   // Validates, rate-limits and queues the message; `done` runs after the durable commit (on
@@ -80,7 +83,8 @@ class ChatService {
   Store& store() { return store_; }
 
  private:
-  Result<std::string> valid_content(std::string_view content) const;
+  // Content may be empty only when the message carries an attachment.
+  Result<std::string> valid_content(std::string_view content, bool has_attachment) const;
   Result<Message> own_message(const User& actor, MessageId id);
   void publish_room(RoomId room, std::string frame, Seq seq = 0);
 
@@ -89,6 +93,7 @@ class ChatService {
   Bus& bus_;
   Presence& presence_;
   Typing& typing_;
+  MediaService& media_;
   const ChatLimits limits_;
   RateLimiterById message_limiter_;
   RateLimiterById status_limiter_;

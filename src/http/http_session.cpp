@@ -8,6 +8,7 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
+#include "http/upload_state.hpp"
 #include "protocol/json_input.hpp"
 #include "util/clock.hpp"
 #include "ws/ws_session.hpp"
@@ -27,40 +28,70 @@ HttpSession::HttpSession(boost::asio::ip::tcp::socket socket, Services& services
 void HttpSession::run() { read(); }
 
 void HttpSession::read() {
-  parser_.emplace();
-  parser_->body_limit(static_cast<std::uint64_t>(services_.config.max_body_bytes));
-  parser_->header_limit(16 * 1024);
+  header_parser_.emplace();
+  header_parser_->header_limit(16 * 1024);
+  // Which body limit applies depends on the endpoint: set once the header has been read.
+  header_parser_->body_limit(boost::none);
   // A new connection must send its first request within the handshake timeout (half-open and
   // silent clients go quickly); between keep-alive requests it may idle for the idle timeout.
   stream_.expires_after(std::chrono::seconds(served_any_ ? services_.config.http_idle_timeout_s
                                                          : services_.config.handshake_timeout_s));
-  http::async_read(stream_, buffer_, *parser_,
+  http::async_read_header(stream_, buffer_, *header_parser_,
+                          [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                            self->on_header(ec);
+                          });
+}
+
+// Answers a failed read; true when there was a failure.
+bool HttpSession::read_failed(boost::system::error_code ec) {
+  if (!ec) return false;
+  if (ec == http::error::body_limit) {
+    write(error_reply(ApiError::too_large("request body exceeds " + std::to_string(services_.config.max_body_bytes) +
+                                          " bytes")),
+          false);
+  } else if (ec == http::error::header_limit) {
+    write(error_reply(ApiError::too_large("request headers too large")), false);
+  } else if (ec == http::error::end_of_stream || ec == beast::error::timeout) {
+    stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
+  } else if (ec.category() == http::make_error_code(http::error::bad_target).category()) {
+    // A request Beast could not parse gets one clear 400; a dead socket gets nothing.
+    write(error_reply(ApiError::bad_request("malformed HTTP request")), false);
+  }
+  return true;
+}
+
+// The header decides how the body is read: streamed to disk for uploads, not at all for
+// downloads and upgrades, into memory (bounded) for everything else.
+void HttpSession::on_header(boost::system::error_code ec) {
+  if (read_failed(ec)) return;
+  services_.metrics.http_requests.fetch_add(1, std::memory_order_relaxed);
+  served_any_ = true;
+  const auto& header = header_parser_->get();
+  const auto target = header.target();
+  const auto method = header.method();
+  if (method == http::verb::post && (target == "/api/upload-file" || target.starts_with("/api/upload-file?"))) {
+    return start_upload();
+  }
+  if ((method == http::verb::get || method == http::verb::head) && target.starts_with("/api/files/") &&
+      header_parser_->is_done()) {
+    return serve_file(BeastRequest(header_parser_->release().base()));
+  }
+  // Beast checks a declared Content-Length against the limit only while reading the header,
+  // which ran without one: check it here (the parser's limit still bounds chunked bodies).
+  const auto max_body = static_cast<std::uint64_t>(services_.config.max_body_bytes);
+  if (header_parser_->content_length().value_or(0) > max_body) {
+    read_failed(http::error::body_limit);
+    return;
+  }
+  body_parser_.emplace(std::move(*header_parser_));
+  body_parser_->body_limit(max_body);
+  http::async_read(stream_, buffer_, *body_parser_,
                    [self = shared_from_this()](boost::system::error_code ec, std::size_t) { self->on_read(ec); });
 }
 
 void HttpSession::on_read(boost::system::error_code ec) {
-  if (ec == http::error::body_limit) {
-    return write(error_reply(ApiError::too_large("request body exceeds " +
-                                                 std::to_string(services_.config.max_body_bytes) + " bytes")),
-                 false);
-  }
-  if (ec == http::error::header_limit) {
-    return write(error_reply(ApiError::too_large("request headers too large")), false);
-  }
-  if (ec == http::error::end_of_stream || ec == beast::error::timeout) {
-    stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
-    return;
-  }
-  if (ec) {
-    // A request Beast could not parse gets one clear 400; a dead socket gets nothing.
-    if (ec.category() == http::make_error_code(http::error::bad_target).category()) {
-      return write(error_reply(ApiError::bad_request("malformed HTTP request")), false);
-    }
-    return;
-  }
-  services_.metrics.http_requests.fetch_add(1, std::memory_order_relaxed);
-  served_any_ = true;
-  BeastRequest request = parser_->release();
+  if (read_failed(ec)) return;
+  BeastRequest request = body_parser_->release();
   if (beast::websocket::is_upgrade(request)) return upgrade(std::move(request));
   dispatch(std::move(request));
 }
@@ -97,11 +128,27 @@ void HttpSession::write(HttpReply reply, bool keep_alive) {
   stream_.expires_after(std::chrono::seconds(services_.config.http_idle_timeout_s));
   http::async_write(stream_, *res, [self = shared_from_this(), res, keep_alive](boost::system::error_code ec, std::size_t) {
     if (ec) return;
-    if (!keep_alive) {
-      self->stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
+    if (!keep_alive) return self->drain_then_close();
+    self->read();
+  });
+}
+
+void HttpSession::drain_then_close() {
+  boost::system::error_code ignored;
+  stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
+  if (!drain_deadline_set_) {
+    drain_deadline_set_ = true;
+    stream_.expires_after(std::chrono::seconds(2));  // the whole drain, not per read
+  }
+  chunk_.resize(16 * 1024);
+  stream_.async_read_some(boost::asio::buffer(chunk_), [self = shared_from_this()](boost::system::error_code ec,
+                                                                                   std::size_t) {
+    if (ec) {
+      boost::system::error_code ignored;
+      self->stream_.socket().close(ignored);
       return;
     }
-    self->read();
+    self->drain_then_close();
   });
 }
 

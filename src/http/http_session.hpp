@@ -5,6 +5,8 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <memory>
 #include <optional>
@@ -16,26 +18,49 @@
 
 namespace parley {
 
+struct UploadState;
+
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
   HttpSession(boost::asio::ip::tcp::socket socket, Services& services, RestApi& api, Shard& shard);
+  ~HttpSession();
   void run();
 
  private:
   void read();
+  void on_header(boost::system::error_code ec);
   void on_read(boost::system::error_code ec);
+  bool read_failed(boost::system::error_code ec);
   void dispatch(BeastRequest request);
   void upgrade(BeastRequest request);
+  // keep_alive false closes the connection after the reply: what the client still sends is read
+  // and discarded for a bounded time first, so a client whose request was refused half-way (an
+  // upload over the limit) sees the reply instead of a connection reset.
   void write(HttpReply reply, bool keep_alive);
+  void drain_then_close();
+
+  // http_upload.cpp: POST /api/upload-file, streamed to disk.
+  void start_upload();
+  void read_upload_chunk();
+  void on_upload_chunk(boost::system::error_code ec);
+  void finish_upload();
+
+  // http_download.cpp: GET /api/files/<name>.
+  void serve_file(BeastRequest request);
 
   boost::beast::tcp_stream stream_;
   boost::beast::flat_buffer buffer_;
-  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  std::optional<boost::beast::http::request_parser<boost::beast::http::empty_body>> header_parser_;
+  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> body_parser_;
+  std::optional<boost::beast::http::request_parser<boost::beast::http::buffer_body>> upload_parser_;
+  std::unique_ptr<UploadState> upload_;  // while an upload is being received
   Services& services_;
   RestApi& api_;
   Shard& shard_;
   std::string client_address_;
   bool served_any_ = false;
+  bool drain_deadline_set_ = false;
+  std::vector<char> chunk_;  // upload and drain reads
 };
 
 }  // namespace parley

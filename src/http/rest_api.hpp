@@ -42,7 +42,7 @@ class RestApi {
   HttpReply post_message(const HttpRequest& req, const User& me);
   HttpReply message_action(const HttpRequest& req, const Segments& seg, const User& me);
   // Sends and waits for the durable commit (this is a worker thread; waiting is fine here).
-  Result<Message> send_and_wait(const User& me, RoomId room, std::string content, std::optional<std::string> client_id);
+  Result<Message> send_and_wait(const User& me, ChatService::SendRequest request);
 
   // rest_compat.cpp: the simple compatibility API
   HttpReply compat_send(const HttpRequest& req, const User& me);

@@ -60,7 +60,10 @@ HttpReply RestApi::compat_send(const HttpRequest& req, const User& me) {
   const auto sender = find_user_ref(body.value(), "senderId");
   if (!sender || sender->id != me.id) return error_reply(ApiError::forbidden("senderId must be the caller"));
   // The client's "timestamp" is not trusted: the server's clock orders history.
-  auto sent = send_and_wait(me, room.value, std::string(message.value), std::nullopt);
+  ChatService::SendRequest request;
+  request.room_id = room.value;
+  request.content = std::string(message.value);
+  auto sent = send_and_wait(me, std::move(request));
   return sent.ok() ? json_reply(201, message_json(sent.value())) : error_reply(sent.error());
 }
 

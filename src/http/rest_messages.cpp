@@ -25,11 +25,9 @@ bool int_param(const HttpRequest& req, const std::string& name, std::optional<st
 
 }  // namespace
 
-Result<Message> RestApi::send_and_wait(const User& me, RoomId room, std::string content,
-                                       std::optional<std::string> client_id) {
+Result<Message> RestApi::send_and_wait(const User& me, ChatService::SendRequest request) {
   std::promise<Result<AppendResult>> promise;
   auto future = promise.get_future();
-  ChatService::SendRequest request{room, std::move(content), std::move(client_id), false};
   s_.chat.send_message(me, std::move(request), [&promise](Result<AppendResult> r) { promise.set_value(std::move(r)); });
   auto result = future.get();
   if (!result.ok()) return result.error();
@@ -64,11 +62,21 @@ HttpReply RestApi::post_message(const HttpRequest& req, const User& me) {
   const auto room = id_field(body.value(), "room_id");
   const auto content = string_field(body.value(), "content");
   const auto client_id = string_field(body.value(), "client_id");
+  const auto attachment = attachment_field(body.value());
   if (!room.ok()) return error_reply(ApiError::bad_request("\"room_id\" must be a positive integer"));
-  if (!content.ok()) return error_reply(ApiError::bad_request("\"content\" must be a string"));
+  if (content.state == FieldState::wrong_type || (!content.ok() && !attachment.ok())) {
+    return error_reply(ApiError::bad_request("\"content\" must be a string"));
+  }
   if (client_id.state == FieldState::wrong_type) return error_reply(ApiError::bad_request("\"client_id\" must be a string"));
-  auto sent = send_and_wait(me, room.value, std::string(content.value),
-                            client_id.ok() ? std::optional<std::string>(client_id.value) : std::nullopt);
+  if (attachment.state == FieldState::wrong_type) {
+    return error_reply(ApiError::bad_request("\"attachment\" must be an uploaded file's url or filename"));
+  }
+  ChatService::SendRequest request;
+  request.room_id = room.value;
+  request.content = std::string(content.value);
+  if (client_id.ok()) request.client_id = std::string(client_id.value);
+  if (attachment.ok()) request.attachment = std::string(attachment.value);
+  auto sent = send_and_wait(me, std::move(request));
   return sent.ok() ? json_reply(201, message_json(sent.value())) : error_reply(sent.error());
 }
 

@@ -48,6 +48,20 @@ Field<std::int64_t> id_field(simdjson::dom::object obj, std::string_view key) {
   return f;
 }
 
+Field<std::string_view> attachment_field(simdjson::dom::object obj) {
+  simdjson::dom::element el;
+  if (obj.at_key("attachment").get(el) != simdjson::SUCCESS || el.is_null()) return {};
+  std::string_view s;
+  if (el.get_string().get(s) == simdjson::SUCCESS) return {FieldState::ok, s};
+  simdjson::dom::object inner;
+  if (el.get_object().get(inner) != simdjson::SUCCESS) return {FieldState::wrong_type, {}};
+  for (std::string_view key : {"url", "filename"}) {
+    const auto f = string_field(inner, key);
+    if (f.ok()) return f;
+  }
+  return {FieldState::wrong_type, {}};
+}
+
 Field<bool> bool_field(simdjson::dom::object obj, std::string_view key) {
   simdjson::dom::element el;
   if (obj.at_key(key).get(el) != simdjson::SUCCESS || el.is_null()) return {};

@@ -32,6 +32,11 @@ Field<std::int64_t> id_field(simdjson::dom::object obj, std::string_view key);
 Field<std::int64_t> int_field(simdjson::dom::object obj, std::string_view key);
 Field<bool> bool_field(simdjson::dom::object obj, std::string_view key);
 
+// A message's "attachment": the uploaded file's URL or stored name, given as a string or as an
+// object with "url" or "filename" (the upload reply's fields; the rest is ignored: the server
+// describes the file from its own records).
+Field<std::string_view> attachment_field(simdjson::dom::object obj);
+
 // Parses "123" as a positive 64-bit integer; nullopt otherwise.
 std::optional<std::int64_t> parse_positive_id(std::string_view text);
 std::optional<std::int64_t> parse_int(std::string_view text);

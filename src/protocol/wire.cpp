@@ -28,6 +28,36 @@ void write_user_brief(JsonWriter& w, const User& user) {
   w.begin_object().field("id", user.id).field("username", user.username).end_object();
 }
 
+template <class T>
+void write_optional(JsonWriter& w, std::string_view name, const std::optional<T>& v) {
+  w.key(name);
+  if (v) {
+    w.value(*v);
+  } else {
+    w.null();
+  }
+}
+
+void write_attachment(JsonWriter& w, const StoredFile& f) {
+  w.begin_object()
+      .field("type", f.kind)
+      .field("filename", f.name)
+      .field("original_filename", f.original_name)
+      .field("url", file_url(f.name))
+      .field("size", f.size)
+      .field("mime_type", f.mime_type);
+  w.key("thumbnail_url");
+  if (f.thumbnail_name) {
+    w.value(file_url(*f.thumbnail_name));
+  } else {
+    w.null();
+  }
+  write_optional(w, "width", f.width);
+  write_optional(w, "height", f.height);
+  write_optional(w, "duration", f.duration_s);
+  w.end_object();
+}
+
 void write_room(JsonWriter& w, const RoomView& v) {
   const Room& r = v.room;
   w.begin_object()
@@ -70,7 +100,12 @@ void write_message_fields(JsonWriter& w, const Message& m) {
     w.null();
   }
   w.field("deleted", m.deleted).field("message_type", m.message_type);
-  w.key("attachment").null();
+  w.key("attachment");
+  if (m.attachment && !m.deleted) {
+    write_attachment(w, *m.attachment);
+  } else {
+    w.null();
+  }
   w.field("client_id", m.client_id);
 }
 
@@ -148,6 +183,25 @@ std::string error_json(const ApiError& error) {
   w.begin_object().key("error").begin_object();
   w.field("code", error.code).field("message", error.message);
   w.end_object().end_object();
+  return w.take();
+}
+
+std::string file_url(std::string_view name) { return "/api/files/" + std::string(name); }
+
+std::string upload_json(const StoredFile& f) {
+  JsonWriter w;
+  w.begin_object()
+      .field("filename", f.name)
+      .field("original_filename", f.original_name)
+      .field("url", file_url(f.name))
+      .field("size", f.size)
+      .field("mime_type", f.mime_type)
+      .field("type", f.kind);
+  // Present only for images, as PROTOCOL.md's `?` marks.
+  if (f.width) w.field("width", *f.width);
+  if (f.height) w.field("height", *f.height);
+  if (f.thumbnail_name) w.field("thumbnail_url", file_url(*f.thumbnail_name));
+  w.end_object();
   return w.take();
 }
 

@@ -46,6 +46,10 @@ std::string history_json(const HistoryPage& page);
 std::string user_json(const User& user);
 std::string auth_json(const AuthReply& reply);
 std::string error_json(const ApiError& error);  // REST error body
+// The reply to POST /api/upload-file.
+std::string upload_json(const StoredFile& file);
+// "/api/files/<name>": where a stored file (or thumbnail) is served.
+std::string file_url(std::string_view name);
 
 // ---- WebSocket frames (server -> client)
 std::string hello_frame(const User& user, int heartbeat_s);

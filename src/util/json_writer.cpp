@@ -1,6 +1,7 @@
 #include "util/json_writer.hpp"
 
 #include <charconv>
+#include <cmath>
 
 namespace parley {
 
@@ -64,6 +65,16 @@ JsonWriter& JsonWriter::value(std::int64_t number) {
 JsonWriter& JsonWriter::value(bool flag) {
   separate();
   out_ += flag ? "true" : "false";
+  need_comma_ = true;
+  return *this;
+}
+
+JsonWriter& JsonWriter::value(double number) {
+  if (!std::isfinite(number)) return null();
+  separate();
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, number);
+  out_.append(buf, end);
   need_comma_ = true;
   return *this;
 }

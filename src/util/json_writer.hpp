@@ -25,6 +25,7 @@ class JsonWriter {
   JsonWriter& value(std::int64_t number);
   JsonWriter& value(int number) { return value(static_cast<std::int64_t>(number)); }
   JsonWriter& value(bool flag);
+  JsonWriter& value(double number);  // shortest round-trip form; non-finite numbers become null
   JsonWriter& null();
   // Inserts already-serialized JSON (e.g. a message object built once) as one value.
   JsonWriter& raw(std::string_view json);

@@ -205,13 +205,20 @@ void WsSession::on_message(Object frame) {
   if (!room) return;
   auto content = string_field(frame, "content");
   if (!content.present()) content = string_field(frame, "message");
-  if (!content.ok()) return refuse(ApiError::bad_request("\"content\" must be a string"), ref);
+  const auto attachment = attachment_field(frame);
+  if (attachment.state == FieldState::wrong_type) {
+    return refuse(ApiError::bad_request("\"attachment\" must be an uploaded file's url or filename"), ref);
+  }
+  if (content.state == FieldState::wrong_type || (!content.ok() && !attachment.ok())) {
+    return refuse(ApiError::bad_request("\"content\" must be a string"), ref);
+  }
   if (client_id.state == FieldState::wrong_type) return refuse(ApiError::bad_request("\"client_id\" must be a string"), "message");
 
   ChatService::SendRequest request;
   request.room_id = *room;
   request.content = std::string(content.value);
   if (client_id.ok()) request.client_id = std::string(client_id.value);
+  if (attachment.ok()) request.attachment = std::string(attachment.value);
   request.membership_checked = rooms_.count(*room) > 0;
   // The completion runs on the writer thread: hop back to this connection's thread.
   auto done = [weak = weak_from_this(), executor = ws_.get_executor(), ref](Result<AppendResult> result) {

@@ -1,0 +1,128 @@
+// GET /api/files/<name>: stored files and thumbnails. The name is the capability (no token):
+// it is checked for shape before it names a path, and the content type is the one sniffed at
+// upload. Supports If-None-Match and one byte range (video seeking).
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <boost/beast/http/file_body.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include "http/byte_range.hpp"
+#include "http/http_session.hpp"
+
+namespace parley {
+
+namespace http = boost::beast::http;
+
+namespace {
+
+// A 206 reads its range into memory: cap it, so a request for everything cannot make a copy
+// of a large file. Players ask for the next range when they need it.
+constexpr std::uint64_t kMaxRangeBytes = 4 * 1024 * 1024;
+
+bool is_inline_kind(std::string_view kind) { return kind == "image" || kind == "video" || kind == "audio"; }
+
+std::string thumbnail_mime(std::string_view name) { return name.ends_with(".png") ? "image/png" : "image/jpeg"; }
+
+template <class Response>
+void set_file_headers(Response& res, const std::string& mime, const std::string& etag, const StoredFile& file,
+                      bool thumbnail) {
+  res.set(http::field::server, "parley");
+  res.set(http::field::content_type, mime);
+  res.set(http::field::etag, etag);
+  // The name never changes meaning, so caches may keep it; private: it is a capability.
+  res.set(http::field::cache_control, "private, max-age=31536000, immutable");
+  res.set(http::field::accept_ranges, "bytes");
+  res.set("X-Content-Type-Options", "nosniff");
+  // Even if a browser renders it, an uploaded file can run nothing on our origin.
+  res.set("Content-Security-Policy", "default-src 'none'; img-src 'self'; media-src 'self'; sandbox");
+  if (!thumbnail && !is_inline_kind(file.kind)) {
+    res.set(http::field::content_disposition, "attachment; filename=\"" + file.original_name + "\"");
+  }
+}
+
+}  // namespace
+
+void HttpSession::serve_file(BeastRequest request) {
+  const bool keep_alive = request.keep_alive();
+  const std::string_view target = request.target();
+  const std::string_view name = target.substr(std::string_view("/api/files/").size());
+  auto not_found = [&] { write(error_reply(ApiError::not_found("no such file")), keep_alive); };
+  if (!FileStore::valid_name(name)) return not_found();
+  const auto lookup = services_.store.find_file_or_thumbnail(name);
+  if (!lookup) return not_found();
+  const auto path = services_.media.files().path_of(name);
+  if (!path) return not_found();
+
+  const StoredFile& file = lookup->file;
+  const bool thumbnail = lookup->is_thumbnail;
+  const std::string mime = thumbnail ? thumbnail_mime(name) : file.mime_type;
+  const std::string etag = "\"" + (thumbnail ? std::string(name) : file.sha256) + "\"";
+  const bool head = request.method() == http::verb::head;
+
+  if (etag_matches(request[http::field::if_none_match], etag)) {
+    auto res = std::make_shared<http::response<http::empty_body>>(http::status::not_modified, 11);
+    set_file_headers(*res, mime, etag, file, thumbnail);
+    res->keep_alive(keep_alive);
+    return http::async_write(stream_, *res, [self = shared_from_this(), res, keep_alive](auto ec, std::size_t) {
+      if (!ec && keep_alive) self->read();
+    });
+  }
+
+  boost::beast::error_code ec;
+  http::file_body::value_type body;
+  body.open(path->c_str(), boost::beast::file_mode::scan, ec);
+  if (ec) return not_found();
+  const std::uint64_t size = body.size();
+
+  // If-Range: a range only applies to the representation the client has.
+  const auto if_range = request[http::field::if_range];
+  const ByteRange range = (if_range.empty() || if_range == etag) ? parse_byte_range(request[http::field::range], size)
+                                                                   : ByteRange{};
+  if (range.kind == ByteRange::Kind::unsatisfiable) {
+    HttpReply reply = error_reply({416, "bad_request", "range not satisfiable"});
+    reply.headers.emplace_back("Content-Range", "bytes */" + std::to_string(size));
+    return write(std::move(reply), keep_alive);
+  }
+  if (range.kind == ByteRange::Kind::partial) {
+    const std::uint64_t last = std::min(range.last, range.first + kMaxRangeBytes - 1);
+    std::string part(last - range.first + 1, '\0');
+    const int fd = ::open(path->c_str(), O_RDONLY | O_CLOEXEC);
+    const auto n = fd < 0 ? -1 : ::pread(fd, part.data(), part.size(), static_cast<off_t>(range.first));
+    if (fd >= 0) ::close(fd);
+    if (n != static_cast<ssize_t>(part.size())) return write(error_reply(ApiError::internal()), false);
+    auto res = std::make_shared<http::response<http::string_body>>(http::status::partial_content, 11);
+    set_file_headers(*res, mime, etag, file, thumbnail);
+    res->set(http::field::content_range, "bytes " + std::to_string(range.first) + "-" + std::to_string(last) + "/" +
+                                             std::to_string(size));
+    res->body() = head ? std::string() : std::move(part);
+    res->keep_alive(keep_alive);
+    res->prepare_payload();
+    if (head) res->content_length(last - range.first + 1);
+    return http::async_write(stream_, *res, [self = shared_from_this(), res, keep_alive](auto ec, std::size_t) {
+      if (!ec && keep_alive) self->read();
+    });
+  }
+
+  if (head) {
+    auto res = std::make_shared<http::response<http::empty_body>>(http::status::ok, 11);
+    set_file_headers(*res, mime, etag, file, thumbnail);
+    res->keep_alive(keep_alive);
+    res->content_length(size);  // what a GET would send; no body follows a HEAD reply
+    return http::async_write(stream_, *res, [self = shared_from_this(), res, keep_alive](auto ec, std::size_t) {
+      if (!ec && keep_alive) self->read();
+    });
+  }
+  auto res = std::make_shared<http::response<http::file_body>>(http::status::ok, 11);
+  set_file_headers(*res, mime, etag, file, thumbnail);
+  res->keep_alive(keep_alive);
+  res->body() = std::move(body);
+  res->prepare_payload();
+  // A large file may take a while on a slow link: the idle timeout applies per write step.
+  stream_.expires_after(std::chrono::seconds(services_.config.http_idle_timeout_s));
+  http::async_write(stream_, *res, [self = shared_from_this(), res, keep_alive](auto ec, std::size_t) {
+    if (!ec && keep_alive) self->read();
+  });
+}
+
+}  // namespace parley
