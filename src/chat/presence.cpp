@@ -1,5 +1,7 @@
 #include "chat/presence.hpp"
 
+#include <boost/asio/post.hpp>
+
 #include "util/clock.hpp"
 
 namespace parley {
@@ -9,24 +11,26 @@ Presence::Presence(Store& store, Bus& bus, boost::asio::io_context& timers, std:
     : store_(store), bus_(bus), timers_(timers), grace_(grace), status_lease_(status_lease) {}
 
 void Presence::connected(const User& user) {
-  std::unique_lock lock(mutex_);
+  std::lock_guard lock(mutex_);
   auto& s = users_[user.id];
   s.user = user;
   ++s.connections;
   s.offline_timer.reset();  // came back within the grace: nobody saw them leave
   ++s.offline_generation;
-  update(s, lock);
+  update(s);
 }
 
 void Presence::disconnected(const User& user) {
   std::lock_guard lock(mutex_);
   auto it = users_.find(user.id);
   if (it == users_.end() || --it->second.connections > 0) return;
-  schedule_offline_check(it->second, std::max(Clock::now() + grace_, it->second.lease_until));
+  State& s = it->second;
+  s.grace_until = Clock::now() + grace_;
+  schedule_offline_check(s, std::max(s.grace_until, s.lease_until));
 }
 
 void Presence::set_status(const User& user, PresenceStatus status, bool from_rest) {
-  std::unique_lock lock(mutex_);
+  std::lock_guard lock(mutex_);
   auto it = users_.find(user.id);
   if (it == users_.end()) {
     if (!from_rest) return;  // a frame always comes from a connected user
@@ -38,9 +42,10 @@ void Presence::set_status(const User& user, PresenceStatus status, bool from_res
   s.typing_until = {};  // a new status replaces a `typing` one at once
   if (from_rest) {
     s.lease_until = Clock::now() + status_lease_;
-    if (s.connections == 0) schedule_offline_check(s, s.lease_until);
+    // Whichever holds longer, the lease or a grace already running, decides.
+    if (s.connections == 0) schedule_offline_check(s, std::max(s.lease_until, s.grace_until));
   }
-  update(s, lock);
+  update(s);
 }
 
 void Presence::mark_typing(const User& user, Clock::time_point until) {
@@ -54,20 +59,13 @@ void Presence::mark_typing(const User& user, Clock::time_point until) {
   }
 }
 
-void Presence::update(State& s, std::unique_lock<std::mutex>& lock) {
-  const bool held = s.connections > 0 || s.lease_until > Clock::now();
+void Presence::update(State& s) {
+  const auto now = Clock::now();
+  const bool held = s.connections > 0 || s.lease_until > now || s.grace_until > now;
   const PresenceStatus now_shown = held ? s.chosen : PresenceStatus::offline;
   if (now_shown == s.shown) return;
   s.shown = now_shown;
-  const User user = s.user;
-  lock.unlock();
-  if (now_shown == PresenceStatus::offline) {
-    const TimeMs now = now_ms();
-    store_.set_last_seen(user.id, now);
-    announce(user, now_shown, now);
-  } else {
-    announce(user, now_shown, now_ms());
-  }
+  request_announce(s.user.id);
 }
 
 void Presence::schedule_offline_check(State& s, Clock::time_point when) {
@@ -80,19 +78,40 @@ void Presence::schedule_offline_check(State& s, Clock::time_point when) {
 }
 
 void Presence::offline_check(UserId id, std::uint64_t generation) {
-  std::unique_lock lock(mutex_);
+  std::lock_guard lock(mutex_);
   auto it = users_.find(id);
   if (it == users_.end() || it->second.connections > 0 || it->second.offline_generation != generation) return;
   State& s = it->second;
-  if (s.lease_until > Clock::now()) return schedule_offline_check(s, s.lease_until);
+  const auto now = Clock::now();
+  if (s.lease_until > now || s.grace_until > now) return schedule_offline_check(s, std::max(s.lease_until, s.grace_until));
   const bool was_shown = s.shown != PresenceStatus::offline;
-  const User user = s.user;
   users_.erase(it);
+  if (was_shown) request_announce(id);
+}
+
+void Presence::request_announce(UserId id) {
+  boost::asio::post(timers_, [this, id] { announce_current(id); });
+}
+
+void Presence::announce_current(UserId id) {
+  std::unique_lock lock(mutex_);
+  const auto it = users_.find(id);
+  const PresenceStatus current = it == users_.end() ? PresenceStatus::offline : it->second.shown;
+  auto last = announced_.find(id);
+  const PresenceStatus previous = last == announced_.end() ? PresenceStatus::offline : last->second.status;
+  if (current == previous) return;
+  User user;
+  if (current == PresenceStatus::offline) {
+    user = last->second.user;
+    announced_.erase(last);
+  } else {
+    user = it->second.user;
+    announced_[id] = Announced{user, current};
+  }
   lock.unlock();
-  if (!was_shown) return;
   const TimeMs now = now_ms();
-  store_.set_last_seen(id, now);
-  announce(user, PresenceStatus::offline, now);
+  if (current == PresenceStatus::offline) store_.set_last_seen(id, now);
+  announce(user, current, now);
 }
 
 PresenceStatus Presence::status_of(UserId user) const {

@@ -46,16 +46,21 @@ class Presence {
     PresenceStatus chosen = PresenceStatus::online;
     PresenceStatus shown = PresenceStatus::offline;
     Clock::time_point lease_until{};   // REST-held status
+    Clock::time_point grace_until{};   // after the last connection closed
     Clock::time_point typing_until{};  // compatibility `typing`
     std::unique_ptr<boost::asio::steady_timer> offline_timer;
     std::uint64_t offline_generation = 0;  // tells a stale timer that already fired from the current one
   };
 
-  // Recomputes what is shown and announces a change. Called with the lock held; unlocks it.
-  void update(State& s, std::unique_lock<std::mutex>& lock);
+  // Recomputes what is shown; a change is announced (asynchronously, see announce_current).
+  void update(State& s);
   // Schedules the check that turns a user offline once no connection and no lease holds them.
   void schedule_offline_check(State& s, Clock::time_point when);
   void offline_check(UserId id, std::uint64_t generation);
+  // Announcements run one at a time on the timer thread and each announces the user's state as
+  // it is then, so whatever the interleaving of changes, the last announcement is the truth.
+  void request_announce(UserId id);
+  void announce_current(UserId id);
   void announce(const User& user, PresenceStatus status, TimeMs last_seen);
 
   Store& store_;
@@ -65,6 +70,11 @@ class Presence {
   const std::chrono::milliseconds status_lease_;
   mutable std::mutex mutex_;
   std::unordered_map<UserId, State> users_;  // users connected now, leased, or within the grace
+  struct Announced {
+    User user;
+    PresenceStatus status = PresenceStatus::offline;
+  };
+  std::unordered_map<UserId, Announced> announced_;  // last announcement of users not shown offline
 };
 
 }  // namespace parley
