@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cctype>
+
 #include <boost/beast/http/file_body.hpp>
 #include <boost/beast/http/write.hpp>
 
@@ -24,6 +26,22 @@ bool is_inline_kind(std::string_view kind) { return kind == "image" || kind == "
 
 std::string thumbnail_mime(std::string_view name) { return name.ends_with(".png") ? "image/png" : "image/jpeg"; }
 
+// RFC 6266: an ASCII fallback for old clients plus the exact UTF-8 name in filename*.
+std::string attachment_disposition(const std::string& name) {
+  std::string ascii;
+  std::string encoded;
+  static constexpr char hex[] = "0123456789ABCDEF";
+  for (unsigned char c : name) {
+    ascii.push_back(c < 0x80 ? static_cast<char>(c) : '_');
+    if (std::isalnum(c) || c == '.' || c == '-' || c == '_' || c == '~') {
+      encoded.push_back(static_cast<char>(c));
+    } else {
+      encoded += {'%', hex[c >> 4], hex[c & 0xF]};
+    }
+  }
+  return "attachment; filename=\"" + ascii + "\"; filename*=UTF-8''" + encoded;
+}
+
 template <class Response>
 void set_file_headers(Response& res, const std::string& mime, const std::string& etag, const StoredFile& file,
                       bool thumbnail) {
@@ -36,16 +54,15 @@ void set_file_headers(Response& res, const std::string& mime, const std::string&
   res.set("X-Content-Type-Options", "nosniff");
   // Even if a browser renders it, an uploaded file can run nothing on our origin.
   res.set("Content-Security-Policy", "default-src 'none'; img-src 'self'; media-src 'self'; sandbox");
-  if (!thumbnail && !is_inline_kind(file.kind)) {
-    res.set(http::field::content_disposition, "attachment; filename=\"" + file.original_name + "\"");
-  }
+  if (!thumbnail && !is_inline_kind(file.kind)) res.set(http::field::content_disposition, attachment_disposition(file.original_name));
 }
 
 }  // namespace
 
 void HttpSession::serve_file(BeastRequest request) {
   const bool keep_alive = request.keep_alive();
-  const std::string_view target = request.target();
+  std::string_view target = request.target();
+  target = target.substr(0, target.find('?'));  // cache-busting parameters do not change the file
   const std::string_view name = target.substr(std::string_view("/api/files/").size());
   auto not_found = [&] { write(error_reply(ApiError::not_found("no such file")), keep_alive); };
   if (!FileStore::valid_name(name)) return not_found();

@@ -41,9 +41,10 @@ void HttpSession::start_upload() {
       *header_parser_->content_length() > static_cast<std::uint64_t>(max_bytes + kMultipartOverheadBytes)) {
     return write(error_reply(ApiError::too_large("the file exceeds " + std::to_string(max_bytes) + " bytes")), false);
   }
-  if (auto admitted = services_.media.admit(user.id); !admitted.ok()) return write(error_reply(admitted.error()), false);
+  auto allowance = services_.media.admit(user.id);
+  if (!allowance.ok()) return write(error_reply(allowance.error()), false);
 
-  upload_ = std::make_unique<UploadState>(user, services_.media.files(), max_bytes);
+  upload_ = std::make_unique<UploadState>(user, services_.media.files(), allowance.value());
   upload_->parser = std::make_unique<MultipartParser>(*boundary, *upload_);
   const bool expects_continue = boost::beast::iequals(header[http::field::expect], "100-continue");
   upload_parser_.emplace(std::move(*header_parser_));
@@ -77,9 +78,12 @@ void HttpSession::on_upload_chunk(boost::system::error_code ec) {
   const std::size_t received = chunk_.size() - upload_parser_->get().body().size;
   const bool fed = upload_->parser->feed(std::string_view(chunk_.data(), received));
   if (upload_->too_large) {
+    const auto limit = upload_->max_bytes();
     upload_.reset();
-    const auto max_bytes = services_.media.settings().max_upload_bytes;
-    return write(error_reply(ApiError::too_large("the file exceeds " + std::to_string(max_bytes) + " bytes")), false);
+    return write(error_reply(ApiError::too_large(limit < services_.media.settings().max_upload_bytes
+                                                     ? "the file exceeds what is left of the upload quota"
+                                                     : "the file exceeds " + std::to_string(limit) + " bytes")),
+                 false);
   }
   if (!fed) {
     const std::string why = upload_->parser->error();

@@ -26,6 +26,7 @@ struct UploadState : MultipartHandler {
     if (in_file_ && !too_large && !sink->write(data)) too_large = true;
   }
   void on_part_end() override { in_file_ = false; }
+  std::int64_t max_bytes() const { return max_bytes_; }
 
   User user;
   std::optional<UploadSink> sink;

@@ -106,6 +106,15 @@ ImageResult<ImageInfo> probe_image(const std::filesystem::path& path, std::int64
     return ImageError{"image too large: " + std::to_string(info.width) + "x" + std::to_string(info.height) +
                       " exceeds " + std::to_string(max_pixels) + " pixels"};
   }
+  // Report the size as shown: EXIF orientations 5-8 (most portrait phone photos) turn the
+  // stored pixels a quarter, as the thumbnail does, so a client laying out by width and height
+  // gets the same shape as the thumbnail.
+  int orientation = 1;
+  if (vips_image_get_typeof(image.get(), VIPS_META_ORIENTATION) != 0 &&
+      vips_image_get_int(image.get(), VIPS_META_ORIENTATION, &orientation) == 0 && orientation >= 5 &&
+      orientation <= 8) {
+    return ImageInfo{info.height, info.width};
+  }
   return info;
 }
 

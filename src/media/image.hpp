@@ -28,6 +28,7 @@
 
 namespace parley {
 
+// The size as displayed: upright after the EXIF orientation, like the thumbnail.
 struct ImageInfo {
   int width = 0;
   int height = 0;  // of the first frame, for animated GIF and WebP

@@ -11,13 +11,12 @@ namespace parley {
 MediaService::MediaService(Store& store, FileStore& files, MediaSettings settings)
     : store_(store), files_(files), settings_(std::move(settings)), upload_limiter_(settings_.uploads) {}
 
-Result<void> MediaService::admit(UserId uploader) {
+Result<std::int64_t> MediaService::admit(UserId uploader) {
   const auto decision = upload_limiter_.take(uploader, std::chrono::steady_clock::now());
   if (!decision.allowed) return ApiError::rate_limited(decision.retry_after_seconds());
-  if (store_.upload_usage(uploader, 0).bytes >= settings_.upload_quota_bytes) {
-    return ApiError::too_large("upload quota used up");
-  }
-  return ok_result();
+  const std::int64_t left = settings_.upload_quota_bytes - store_.upload_usage(uploader, 0).bytes;
+  if (left <= 0) return ApiError::too_large("upload quota used up");
+  return std::min(left, settings_.max_upload_bytes);
 }
 
 Result<StoredFile> MediaService::accept(UploadSink& sink, const std::string& sha256, UserId uploader,
@@ -58,6 +57,12 @@ Result<StoredFile> MediaService::accept(UploadSink& sink, const std::string& sha
     file.thumbnail_height = thumb.value().height;
   }
 
+  std::lock_guard quota_lock(quota_mutex_);
+  if (store_.upload_usage(uploader, 0).bytes + file.size > settings_.upload_quota_bytes) {
+    std::error_code ignored;
+    if (thumbnail_path) std::filesystem::remove(*thumbnail_path, ignored);
+    return ApiError::too_large("upload quota used up");
+  }
   files_.commit(sink.path(), file.name);
   sink.keep();
   try {

@@ -4,6 +4,7 @@
 // message's attachment. Runs on worker threads (sniffing and thumbnails take milliseconds).
 #pragma once
 
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -29,8 +30,10 @@ class MediaService {
  public:
   MediaService(Store& store, FileStore& files, MediaSettings settings);
 
-  // Before an upload's body is read: 429 over the upload rate, 413 over the user's quota.
-  Result<void> admit(UserId uploader);
+  // Before an upload's body is read: 429 over the upload rate, 413 when the user's quota is
+  // used up. Otherwise the most bytes this upload may have: the file limit or what is left of
+  // the quota, whichever is smaller.
+  Result<std::int64_t> admit(UserId uploader);
   // A complete upload (sink finished, not yet kept): 415 for a refused or undecodable type.
   Result<StoredFile> accept(UploadSink& sink, const std::string& sha256, UserId uploader,
                             std::string_view original_name);
@@ -47,6 +50,9 @@ class MediaService {
   MediaSettings settings_;
   ContentSniffer sniffer_;
   RateLimiterById upload_limiter_;
+  // Uploads of one user may finish concurrently: the quota check and the insert that uses
+  // quota happen together under this lock, so together they cannot overshoot it.
+  std::mutex quota_mutex_;
 };
 
 // The client's filename reduced to something safe to show and to put in a header: the last

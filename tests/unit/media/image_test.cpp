@@ -330,6 +330,12 @@ TEST(MakeThumbnail, ExifOrientationIsAppliedAndStripped) {
   ASSERT_EQ(vips_image_get_int(load(src).get(), "orientation", &orientation), 0);
   ASSERT_EQ(orientation, 6);
 
+  // The reported size is the displayed one, like the thumbnail's shape.
+  const auto info = probe_image(src);
+  ASSERT_TRUE(info.ok()) << info.error().message;
+  EXPECT_EQ(info.value().width, 320);
+  EXPECT_EQ(info.value().height, 640);
+
   const auto thumb = make_thumbnail(src, dir / "rotated_thumb");
   ASSERT_TRUE(thumb.ok()) << thumb.error().message;
   EXPECT_EQ(thumb.value().width, 160);
