@@ -18,11 +18,13 @@
 
 namespace parley {
 
-template <class T>
+// E is the error type: ApiError (what a client is told) unless a layer below the protocol has
+// its own, such as ImageError in media/image.hpp.
+template <class T, class E = ApiError>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}         // NOLINT: implicit
-  Result(ApiError error) : state_(std::in_place_index<1>, std::move(error)) {}  // NOLINT: implicit
+  Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}   // NOLINT: implicit
+  Result(E error) : state_(std::in_place_index<1>, std::move(error)) {}  // NOLINT: implicit
 
   bool ok() const noexcept { return state_.index() == 0; }
   explicit operator bool() const noexcept { return ok(); }
@@ -31,15 +33,15 @@ class [[nodiscard]] Result {
   const T& value() const& { return std::get<0>(state_); }
   T&& value() && { return std::get<0>(std::move(state_)); }
 
-  const ApiError& error() const { return std::get<1>(state_); }
+  const E& error() const { return std::get<1>(state_); }
 
  private:
-  std::variant<T, ApiError> state_;
+  std::variant<T, E> state_;
 };
 
 // For operations that succeed with nothing to say: `return ok_result();` or an ApiError.
 template <>
-class [[nodiscard]] Result<void> {
+class [[nodiscard]] Result<void, ApiError> {
  public:
   Result() = default;
   Result(ApiError error) : error_(std::move(error)), failed_(true) {}  // NOLINT: implicit

@@ -16,7 +16,7 @@
 // error buffer, so when two threads fail at the same moment an error's text may carry the
 // other's message too; whether a call failed is always reported correctly.
 //
-// Depends only on the standard library and libvips, so it is usable from any layer.
+// Depends on the standard library, libvips and core/result.hpp, so it is usable from any layer.
 #pragma once
 
 #include <cstdint>
@@ -25,6 +25,8 @@
 #include <string_view>
 #include <utility>
 #include <variant>
+
+#include "core/result.hpp"
 
 namespace parley {
 
@@ -45,23 +47,8 @@ struct ImageError {
   std::string message;  // for logs; says what was wrong with the image (or the library)
 };
 
-// Either a value or the reason there is none, in the shape of parley::Result.
 template <class T>
-class [[nodiscard]] ImageResult {
- public:
-  ImageResult(T value) : state_(std::in_place_index<0>, std::move(value)) {}           // NOLINT: implicit
-  ImageResult(ImageError error) : state_(std::in_place_index<1>, std::move(error)) {}  // NOLINT: implicit
-
-  bool ok() const noexcept { return state_.index() == 0; }
-  explicit operator bool() const noexcept { return ok(); }
-
-  const T& value() const& { return std::get<0>(state_); }
-  T&& value() && { return std::get<0>(std::move(state_)); }
-  const ImageError& error() const { return std::get<1>(state_); }
-
- private:
-  std::variant<T, ImageError> state_;
-};
+using ImageResult = Result<T, ImageError>;
 
 // 100 megapixels: above any phone camera's JPEG that fits a 10 MiB upload, and small enough
 // that decoding one (sequentially, a strip at a time) takes about a second and little memory.
