@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "store/sqlite/sqlite_store.hpp"
-#include "temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 namespace parley {
 namespace {

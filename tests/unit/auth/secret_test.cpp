@@ -6,7 +6,7 @@
 #include <fstream>
 #include <stdexcept>
 
-#include "temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 namespace parley {
 namespace {

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "media/upload_sink.hpp"
+#include "support/temp_dir.hpp"
 
 namespace parley {
 namespace {
@@ -16,14 +17,9 @@ namespace fs = std::filesystem;
 
 class FileStoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    ASSERT_GE(sodium_init(), 0);
-    char tmpl[] = "/tmp/parley-files-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    root_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(root_); }
-  fs::path root_;
+  void SetUp() override { ASSERT_GE(sodium_init(), 0); }
+  testing::TempDir dir_;
+  const fs::path& root_ = dir_.path();
 };
 
 TEST_F(FileStoreTest, NamesCarry128RandomBitsAndKeepTheirShape) {

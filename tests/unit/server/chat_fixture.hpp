@@ -37,6 +37,8 @@
 // ChatService is gaining a MediaService (attachments): build it with one when it takes one.
 #if __has_include("media/media_service.hpp")
 #include "media/media_service.hpp"
+
+#include "support/temp_dir.hpp"
 #define PARLEY_CHAT_TEST_HAS_MEDIA 1
 #else
 #define PARLEY_CHAT_TEST_HAS_MEDIA 0
@@ -50,25 +52,7 @@ using Clock = std::chrono::steady_clock;
 // Generous: a deadline only bounds how long a failing test hangs, it never paces a passing one.
 inline constexpr std::chrono::milliseconds kEventDeadline = 10s;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "parley-chat-test-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
+using parley::testing::TempDir;
 
 // ---- reading the JSON of a recorded frame (JSON pointer paths: "/type", "/user/id")
 
