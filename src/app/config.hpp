@@ -50,7 +50,7 @@ struct Config {
   std::int64_t upload_quota_bytes = 1024LL * 1024 * 1024;  // all of one user's uploads together
   int upload_burst = 10;  // uploads a user may start in a burst...
   double uploads_per_minute = 20;  // ...and sustained
-  std::int64_t max_image_pixels = 50'000'000;  // larger images are refused (decompression bombs)
+  std::int64_t max_image_pixels = 50'000'000;  // larger images are refused (decompression bombs); = kDefaultMaxImagePixels
   int thumbnail_side = 320;  // longest side of thumbnails, in pixels
   std::string allowed_media_types;  // comma list of MIME types; empty: the built-in allow-list
 

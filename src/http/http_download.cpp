@@ -59,6 +59,13 @@ void set_file_headers(Response& res, const std::string& mime, const std::string&
 
 }  // namespace
 
+// A 200 with the file streamed from disk; the serializer lives as long as the writes.
+struct HttpSession::FileReply {
+  explicit FileReply(std::unique_ptr<http::response<http::file_body>> r) : response(std::move(r)), serializer(*response) {}
+  std::unique_ptr<http::response<http::file_body>> response;
+  http::response_serializer<http::file_body> serializer;
+};
+
 void HttpSession::serve_file(BeastRequest request) {
   const bool keep_alive = request.keep_alive();
   std::string_view target = request.target();
@@ -81,6 +88,7 @@ void HttpSession::serve_file(BeastRequest request) {
     auto res = std::make_shared<http::response<http::empty_body>>(http::status::not_modified, 11);
     set_file_headers(*res, mime, etag, file, thumbnail);
     res->keep_alive(keep_alive);
+    stream_.expires_after(std::chrono::seconds(services_.config.http_idle_timeout_s));
     return http::async_write(stream_, *res, [self = shared_from_this(), res, keep_alive](auto ec, std::size_t) {
       if (!ec && keep_alive) self->read();
     });
@@ -116,6 +124,7 @@ void HttpSession::serve_file(BeastRequest request) {
     res->keep_alive(keep_alive);
     res->prepare_payload();
     if (head) res->content_length(last - range.first + 1);
+    stream_.expires_after(std::chrono::seconds(services_.config.http_idle_timeout_s));
     return http::async_write(stream_, *res, [self = shared_from_this(), res, keep_alive](auto ec, std::size_t) {
       if (!ec && keep_alive) self->read();
     });
@@ -126,20 +135,29 @@ void HttpSession::serve_file(BeastRequest request) {
     set_file_headers(*res, mime, etag, file, thumbnail);
     res->keep_alive(keep_alive);
     res->content_length(size);  // what a GET would send; no body follows a HEAD reply
+    stream_.expires_after(std::chrono::seconds(services_.config.http_idle_timeout_s));
     return http::async_write(stream_, *res, [self = shared_from_this(), res, keep_alive](auto ec, std::size_t) {
       if (!ec && keep_alive) self->read();
     });
   }
-  auto res = std::make_shared<http::response<http::file_body>>(http::status::ok, 11);
+  auto res = std::make_unique<http::response<http::file_body>>(http::status::ok, 11);
   set_file_headers(*res, mime, etag, file, thumbnail);
   res->keep_alive(keep_alive);
   res->body() = std::move(body);
   res->prepare_payload();
-  // A large file may take a while on a slow link: the idle timeout applies per write step.
+  write_file_reply(std::make_shared<FileReply>(std::move(res)), keep_alive);
+}
+
+// A large file may take a while on a slow link: the idle timeout applies to each write step
+// (a client that stops reading is dropped), not to the whole transfer.
+void HttpSession::write_file_reply(std::shared_ptr<FileReply> reply, bool keep_alive) {
   stream_.expires_after(std::chrono::seconds(services_.config.http_idle_timeout_s));
-  http::async_write(stream_, *res, [self = shared_from_this(), res, keep_alive](auto ec, std::size_t) {
-    if (!ec && keep_alive) self->read();
-  });
+  http::async_write_some(stream_, reply->serializer,
+                         [self = shared_from_this(), reply, keep_alive](boost::beast::error_code ec, std::size_t) {
+                           if (ec) return;
+                           if (!reply->serializer.is_done()) return self->write_file_reply(reply, keep_alive);
+                           if (keep_alive) self->read();
+                         });
 }
 
 }  // namespace parley

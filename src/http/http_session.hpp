@@ -46,7 +46,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void finish_upload();
 
   // http_download.cpp: GET /api/files/<name>.
+  struct FileReply;
   void serve_file(BeastRequest request);
+  void write_file_reply(std::shared_ptr<FileReply> reply, bool keep_alive);
 
   boost::beast::tcp_stream stream_;
   boost::beast::flat_buffer buffer_;

@@ -76,7 +76,15 @@ void HttpSession::on_upload_chunk(boost::system::error_code ec) {
     return;
   }
   const std::size_t received = chunk_.size() - upload_parser_->get().body().size;
-  const bool fed = upload_->parser->feed(std::string_view(chunk_.data(), received));
+  bool fed = false;
+  try {
+    fed = upload_->parser->feed(std::string_view(chunk_.data(), received));
+  } catch (const std::exception& e) {
+    // The temporary file could not be created or written (disk full, permissions).
+    spdlog::error("upload failed: user={} error={}", upload_->user.id, e.what());
+    upload_.reset();
+    return write(error_reply(ApiError::internal()), false);
+  }
   if (upload_->too_large) {
     const auto limit = upload_->max_bytes();
     upload_.reset();

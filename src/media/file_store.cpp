@@ -1,7 +1,12 @@
 #include "media/file_store.hpp"
 
 #include <sodium.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <system_error>
 
 #include <stdexcept>
 
@@ -61,6 +66,18 @@ void FileStore::commit(const fs::path& temp, std::string_view name) const {
   const auto target = path_of(name);
   if (!target) throw std::invalid_argument("not a stored-file name");
   fs::rename(temp, *target);
+  sync_dir();
 }
+
+void FileStore::sync_file(const fs::path& path) const {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw std::system_error(errno, std::generic_category(), "cannot open for fsync");
+  ::fsync(fd);
+  ::close(fd);
+}
+
+// A rename is durable only once the directory itself is on disk: without this a power loss
+// could lose a file that an acknowledged message already refers to.
+void FileStore::sync_dir() const { sync_file(dir_); }
 
 }  // namespace parley

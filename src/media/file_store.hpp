@@ -25,8 +25,11 @@ class FileStore {
   std::optional<std::filesystem::path> path_of(std::string_view name) const;
   // A new file for an upload in progress (same file system, so commit is a rename).
   std::filesystem::path temp_path() const;
-  // Moves a finished upload into place under `name`.
+  // Moves a finished (already fsynced) upload into place under `name`, durably.
   void commit(const std::filesystem::path& temp, std::string_view name) const;
+  // fsync of one file (thumbnails, written by libvips) or of the directory.
+  void sync_file(const std::filesystem::path& path) const;
+  void sync_dir() const;
 
   const std::filesystem::path& dir() const { return dir_; }
 

@@ -50,13 +50,14 @@ struct ImageError {
 template <class T>
 using ImageResult = Result<T, ImageError>;
 
-// 100 megapixels: above any phone camera's JPEG that fits a 10 MiB upload, and small enough
-// that decoding one (sequentially, a strip at a time) takes about a second and little memory.
-inline constexpr std::int64_t kDefaultMaxImagePixels = 100'000'000;
+// 50 megapixels: above the photos of today's phone cameras, and small enough that decoding
+// one takes well under a second; a progressive JPEG (decoded whole) at the limit needs about
+// 165 MB, which bounds what a worker thread can be made to hold.
+inline constexpr std::int64_t kDefaultMaxImagePixels = 50'000'000;
 inline constexpr int kDefaultThumbnailSide = 320;
 
 // True for the sniffed MIME types this module decodes: image/jpeg, image/png, image/gif,
-// image/webp. An allow-listed image type outside these is stored without dimensions.
+// image/webp. An upload of another image type is refused (415) even if allow-listed.
 bool can_decode_image(std::string_view mime_type);
 
 // Width and height from the header only, refusing images whose declared width * height

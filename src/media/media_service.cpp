@@ -52,6 +52,7 @@ Result<StoredFile> MediaService::accept(UploadSink& sink, const std::string& sha
                                       settings_.max_image_pixels);
     if (!thumb.ok()) return ApiError::unsupported_media_type("not a usable image: " + thumb.error().message);
     thumbnail_path = thumb.value().path;
+    files_.sync_file(*thumbnail_path);  // the directory is synced with the file's rename below
     file.thumbnail_name = thumbnail_path->filename().string();
     file.thumbnail_width = thumb.value().width;
     file.thumbnail_height = thumb.value().height;

@@ -11,6 +11,7 @@
 #include "core/rate_limiter.hpp"
 #include "core/result.hpp"
 #include "media/file_store.hpp"
+#include "media/image.hpp"
 #include "media/sniff.hpp"
 #include "media/upload_sink.hpp"
 #include "store/store.hpp"
@@ -21,7 +22,7 @@ struct MediaSettings {
   std::int64_t max_upload_bytes = 10 * 1024 * 1024;
   std::int64_t upload_quota_bytes = 1024LL * 1024 * 1024;  // all uploads of one user
   RateLimit uploads{10, 20.0 / 60};                        // per user: burst, then 20 a minute
-  std::int64_t max_image_pixels = 50'000'000;
+  std::int64_t max_image_pixels = kDefaultMaxImagePixels;
   int thumbnail_side = 320;
   MediaPolicy policy;
 };

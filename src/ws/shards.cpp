@@ -1,6 +1,8 @@
 #include "ws/shards.hpp"
 
 #include <algorithm>
+#include <spdlog/spdlog.h>
+
 #include <boost/asio/post.hpp>
 
 #include "ws/ws_session.hpp"
@@ -47,7 +49,18 @@ Shards::~Shards() { stop(); }
 void Shards::start() {
   for (auto& shard : shards_) {
     guards_.emplace_back(shard->context().get_executor());
-    threads_.emplace_back([s = shard.get()] { s->context().run(); });
+    threads_.emplace_back([s = shard.get()] {
+      // A handler that throws (a store or disk error nobody caught) must not take every
+      // connection of this thread down with it: log it and keep serving.
+      for (;;) {
+        try {
+          s->context().run();
+          return;
+        } catch (const std::exception& e) {
+          spdlog::error("uncaught error on an I/O thread: {}", e.what());
+        }
+      }
+    });
   }
 }
 

@@ -64,7 +64,13 @@ void WsSession::on_read(boost::system::error_code ec, std::size_t) {
   services_.metrics.ws_frames_in.fetch_add(1, std::memory_order_relaxed);
   if (!closing_) {
     const auto data = buffer_.cdata();
-    handle_text(std::string_view(static_cast<const char*>(data.data()), data.size()));
+    try {
+      handle_text(std::string_view(static_cast<const char*>(data.data()), data.size()));
+    } catch (const std::exception& e) {
+      // A store failure while handling one frame: that frame fails, the connection goes on.
+      spdlog::error("ws frame failed: user={} error={}", login_.user.id, e.what());
+      send(error_frame("internal", "internal server error"));
+    }
   }
   buffer_.consume(buffer_.size());
   read();

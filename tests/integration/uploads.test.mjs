@@ -707,3 +707,40 @@ describe('uploads: auth, rate, quota and malformed bodies', { timeout: 60_000 },
     expectStatus(await postMultipart(srv, u.token, ok.body, ok.contentType), 200, 'well-formed:');
   });
 });
+
+describe('uploads: slow readers', { timeout: 60_000 }, () => {
+  it('a download slower than the idle timeout in total still completes: the timeout applies per write step', async () => {
+    const srv = await startServer({ 'http-idle-timeout-s': 2 });
+    try {
+      const u = await srv.registerUser('slow');
+      const data = textBytes(9 * MiB);
+      const res = await upload(srv, u.token, data, { filename: 'big.txt', contentType: 'text/plain' });
+      expectStatus(res, 200, 'upload:');
+      // The reader takes ~4 s in all (a pause after each MiB, each well under the 2 s timeout).
+      const started = Date.now();
+      const received = await new Promise((resolve, reject) => {
+        const req = http.get(`${srv.baseUrl}${res.json.url}`, (r) => {
+          let total = 0;
+          let sincePause = 0;
+          r.on('data', (chunk) => {
+            total += chunk.length;
+            sincePause += chunk.length;
+            if (sincePause >= MiB) {
+              sincePause = 0;
+              r.pause();
+              setTimeout(() => r.resume(), 450); // throttles the reader; not synchronisation
+            }
+          });
+          r.on('end', () => resolve(total));
+          r.on('error', reject);
+          r.on('aborted', () => reject(new Error(`download cut off after ${total} bytes`)));
+        });
+        req.on('error', reject);
+      });
+      assert.ok(Date.now() - started > 2000, 'the transfer outlasted one idle timeout');
+      assert.equal(received, data.length, 'the whole file arrived');
+    } finally {
+      await srv.dispose();
+    }
+  });
+});
