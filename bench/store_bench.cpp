@@ -65,19 +65,27 @@ Options parse(int argc, char** argv) {
       if (n <= 0) usage(("bad value for " + flag).c_str());
       return n;
     };
-    if (flag == "--dir") o.dir = value;
-    else if (flag == "--sync" && (value == "full" || value == "normal")) o.sync = value == "full" ? SqliteSync::full : SqliteSync::normal;
-    else if (flag == "--producers") o.producers = number();
-    else if (flag == "--messages") o.messages = number();
-    else if (flag == "--rooms") o.rooms = number();
-    else if (flag == "--rate") o.rate = number();
-    else if (flag == "--seconds") o.seconds = number();
-    else if (flag == "--max-batch") o.max_batch = static_cast<std::size_t>(number());
+    if (flag == "--dir")
+      o.dir = value;
+    else if (flag == "--sync" && (value == "full" || value == "normal"))
+      o.sync = value == "full" ? SqliteSync::full : SqliteSync::normal;
+    else if (flag == "--producers")
+      o.producers = number();
+    else if (flag == "--messages")
+      o.messages = number();
+    else if (flag == "--rooms")
+      o.rooms = number();
+    else if (flag == "--rate")
+      o.rate = number();
+    else if (flag == "--seconds")
+      o.seconds = number();
+    else if (flag == "--max-batch")
+      o.max_batch = static_cast<std::size_t>(number());
     else if (flag == "--only" && (value == "throughput" || value == "latency")) {
       o.run_throughput = value == "throughput";
       o.run_latency = value == "latency";
-    }
-    else usage(("unknown option " + flag).c_str());
+    } else
+      usage(("unknown option " + flag).c_str());
   }
   return o;
 }
@@ -92,7 +100,8 @@ class Fixture {
     dir_ = base;
     store_ = std::make_unique<SqliteStore>((dir_ / (name + ".db")).string(), o.sync);
     for (int u = 0; u < users; ++u) senders_.push_back(store_->create_user("user" + std::to_string(u), "x", 1)->id);
-    for (int r = 0; r < o.rooms; ++r) rooms_.push_back(store_->create_room("room" + std::to_string(r), false, senders_[0], "", 1).id);
+    for (int r = 0; r < o.rooms; ++r)
+      rooms_.push_back(store_->create_room("room" + std::to_string(r), false, senders_[0], "", 1).id);
   }
   ~Fixture() {
     store_.reset();
@@ -121,7 +130,9 @@ MessageDraft make_draft(const Fixture& f, std::size_t producer, std::size_t i) {
   d.content = "message " + std::to_string(i) + " from producer " + std::to_string(producer) +
               ": the quick brown fox jumps over the lazy dog";
   d.client_id = "c-" + std::to_string(producer) + "-" + std::to_string(i) + "-0123456789abcdef";
-  d.created_at = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  d.created_at =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   return d;
 }
 
@@ -240,7 +251,8 @@ LatencyResult latency(const Options& o) {
   std::size_t failed = static_cast<std::size_t>(std::count(latency_us.begin(), latency_us.end(), -1));
   std::sort(latency_us.begin(), latency_us.end());
   const auto at = [&](double q) {
-    const auto index = std::min(latency_us.size() - 1, static_cast<std::size_t>(q * static_cast<double>(latency_us.size())));
+    const auto index =
+        std::min(latency_us.size() - 1, static_cast<std::size_t>(q * static_cast<double>(latency_us.size())));
     return static_cast<double>(latency_us[index]) / 1000.0;
   };
   LatencyResult r{at(0.50), at(0.99), at(0.999), static_cast<double>(latency_us.back()) / 1000.0};

@@ -89,8 +89,8 @@ void run(const std::filesystem::path& dir, const char* name, int runs) {
       std::fprintf(stderr, "thumbnail failed: %s\n", result.error().message.c_str());
       std::exit(1);
     }
-    std::printf("  run %2d: %7.1f ms -> %dx%d %s\n", i + 1, times.back(), result.value().width,
-                result.value().height, result.value().mime_type.c_str());
+    std::printf("  run %2d: %7.1f ms -> %dx%d %s\n", i + 1, times.back(), result.value().width, result.value().height,
+                result.value().mime_type.c_str());
   }
   std::sort(times.begin(), times.end());
   const std::size_t n = times.size();

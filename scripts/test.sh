@@ -12,6 +12,9 @@ if [[ ! -d tests/integration/node_modules ]]; then
   (cd tests/integration && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
+echo "=== format: clang-format --dry-run (fix with: clang-format -i <files>)"
+git ls-files -z 'src/*.cpp' 'src/*.hpp' 'tests/*.cpp' 'tests/*.hpp' 'bench/*.cpp' | xargs -0 clang-format --dry-run --Werror
+
 presets=("$@")
 ((${#presets[@]})) || presets=(release asan)
 # Many connections per test: make sure the descriptor limit is not the thing under test.

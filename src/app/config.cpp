@@ -56,7 +56,8 @@ Config parse_serve_args(int argc, char** argv) {
       ->check(CLI::Range(1, 3600));
   setting(app, "http-idle-timeout-s", c.http_idle_timeout_s, "idle keep-alive HTTP connections are closed")
       ->check(CLI::Range(1, 3600));
-  setting(app, "msg-rate-burst", c.msg_rate_burst, "messages a user may send in a burst")->check(CLI::Range(1, 1 << 24));
+  setting(app, "msg-rate-burst", c.msg_rate_burst, "messages a user may send in a burst")
+      ->check(CLI::Range(1, 1 << 24));
   setting(app, "msg-rate-per-s", c.msg_rate_per_s, "sustained messages per second per user")
       ->check(CLI::Range(0.01, 1e9));
   setting(app, "api-rate-burst", c.api_rate_burst, "REST requests a user may send in a burst")

@@ -13,8 +13,8 @@ namespace parley {
 struct Config {
   // ---- network
   std::string listen = "0.0.0.0:8080";
-  int threads = 0;  // I/O threads, one io_context each; 0: one per core
-  int worker_threads = 4;  // blocking work: REST handlers, password hashing, store reads
+  int threads = 0;                           // I/O threads, one io_context each; 0: one per core
+  int worker_threads = 4;                    // blocking work: REST handlers, password hashing, store reads
   std::vector<std::string> allowed_origins;  // browser origins allowed to open WebSockets (own origin always)
 
   // ---- storage
@@ -48,10 +48,11 @@ struct Config {
   // ---- uploads
   std::int64_t max_upload_bytes = 10 * 1024 * 1024;
   std::int64_t upload_quota_bytes = 1024LL * 1024 * 1024;  // all of one user's uploads together
-  int upload_burst = 10;  // uploads a user may start in a burst...
-  double uploads_per_minute = 20;  // ...and sustained
-  std::int64_t max_image_pixels = 50'000'000;  // larger images are refused (decompression bombs); = kDefaultMaxImagePixels
-  int thumbnail_side = 320;  // longest side of thumbnails, in pixels
+  int upload_burst = 10;                                   // uploads a user may start in a burst...
+  double uploads_per_minute = 20;                          // ...and sustained
+  std::int64_t max_image_pixels =
+      50'000'000;                   // larger images are refused (decompression bombs); = kDefaultMaxImagePixels
+  int thumbnail_side = 320;         // longest side of thumbnails, in pixels
   std::string allowed_media_types;  // comma list of MIME types; empty: the built-in allow-list
 
   // ---- real time
@@ -60,8 +61,8 @@ struct Config {
   int status_lease_s = 300;  // a status set over REST (/updateStatus) holds this long without a WebSocket
   int typing_ttl_ms = 6000;
   int typing_relay_interval_ms = 2000;  // repeated typing_start within this are coalesced
-  int signal_rate_burst = 20;  // relayed typing starts and status changes per user: burst...
-  double signal_rate_per_s = 2;  // ...and sustained rate (typing/presence must never cost more than messages)
+  int signal_rate_burst = 20;           // relayed typing starts and status changes per user: burst...
+  double signal_rate_per_s = 2;         // ...and sustained rate (typing/presence must never cost more than messages)
 
   std::string metrics_token;  // bearer token for /metrics from non-loopback addresses; empty: loopback only
 

@@ -26,8 +26,7 @@ std::string Metrics::render() const {
   counter("parley_ws_frames_in_total", "WebSocket frames received", "counter", get(ws_frames_in));
   counter("parley_ws_frames_out_total", "WebSocket frames sent", "counter", get(ws_frames_out));
   counter("parley_deliveries_total", "Chat messages delivered to connections", "counter", get(deliveries));
-  counter("parley_slow_consumers_closed_total", "Connections closed with 1013", "counter",
-          get(slow_consumers_closed));
+  counter("parley_slow_consumers_closed_total", "Connections closed with 1013", "counter", get(slow_consumers_closed));
   counter("parley_http_requests_total", "HTTP requests handled", "counter", get(http_requests));
   counter("parley_messages_stored_total", "Messages committed to the store", "counter", get(messages_stored));
   counter("parley_commit_batches_total", "Group commits", "counter", get(commit_batches_));

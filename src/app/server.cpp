@@ -46,12 +46,12 @@ Server::Server(Config config)
   std::filesystem::create_directories(config_.data_dir);
   const auto sync = config_.sqlite_sync == "normal" ? SqliteSync::normal : SqliteSync::full;
   store_ = std::make_unique<SqliteStore>((std::filesystem::path(config_.data_dir) / "parley.db").string(), sync);
-  commits_ = std::make_unique<CommitQueue>(*store_, static_cast<std::size_t>(config_.max_commit_batch),
-                                           [this](std::size_t n, std::chrono::microseconds took) {
-                                             metrics_.observe_commit(n, took);
-                                           });
+  commits_ = std::make_unique<CommitQueue>(
+      *store_, static_cast<std::size_t>(config_.max_commit_batch),
+      [this](std::size_t n, std::chrono::microseconds took) { metrics_.observe_commit(n, took); });
 
-  const std::string secret = config_.jwt_secret.empty() ? load_or_create_jwt_secret(config_.data_dir) : config_.jwt_secret;
+  const std::string secret =
+      config_.jwt_secret.empty() ? load_or_create_jwt_secret(config_.data_dir) : config_.jwt_secret;
   tokens_ = std::make_unique<TokenIssuer>(secret, std::chrono::seconds(config_.access_token_ttl_s));
   hasher_ = std::make_unique<PasswordHasher>(config_.password_hash_cost == "minimum" ? HashCost::minimum
                                                                                      : HashCost::interactive);
@@ -67,9 +67,10 @@ Server::Server(Config config)
 
   presence_ = std::make_unique<Presence>(*store_, bus_, timers_, std::chrono::milliseconds(config_.presence_grace_ms),
                                          std::chrono::seconds(config_.status_lease_s));
-  typing_ = std::make_unique<Typing>(bus_, timers_, std::chrono::milliseconds(config_.typing_ttl_ms),
-                                     std::chrono::milliseconds(config_.typing_relay_interval_ms),
-                                     RateLimit{static_cast<double>(config_.signal_rate_burst), config_.signal_rate_per_s});
+  typing_ =
+      std::make_unique<Typing>(bus_, timers_, std::chrono::milliseconds(config_.typing_ttl_ms),
+                               std::chrono::milliseconds(config_.typing_relay_interval_ms),
+                               RateLimit{static_cast<double>(config_.signal_rate_burst), config_.signal_rate_per_s});
   files_ = std::make_unique<FileStore>(std::filesystem::path(config_.data_dir) / "files");
   MediaSettings media;
   media.max_upload_bytes = config_.max_upload_bytes;

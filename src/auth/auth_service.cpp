@@ -20,13 +20,16 @@ bool plausible_refresh_token(std::string_view token) {
   return !token.empty() && token.size() <= kMaxRefreshTokenChars;
 }
 
-ApiError bad_credentials() { return ApiError::unauthorized("invalid username or password"); }
-ApiError bad_refresh_token() { return ApiError::unauthorized("invalid or expired refresh token"); }
+ApiError bad_credentials() {
+  return ApiError::unauthorized("invalid username or password");
+}
+ApiError bad_refresh_token() {
+  return ApiError::unauthorized("invalid or expired refresh token");
+}
 
 }  // namespace
 
-AuthService::AuthService(Store& store, const TokenIssuer& issuer, const PasswordHasher& hasher,
-                         AuthSettings settings)
+AuthService::AuthService(Store& store, const TokenIssuer& issuer, const PasswordHasher& hasher, AuthSettings settings)
     : store_(store),
       issuer_(issuer),
       hasher_(hasher),

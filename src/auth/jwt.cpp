@@ -111,7 +111,7 @@ std::optional<AccessClaims> TokenIssuer::verify(std::string_view token, TimeMs n
   if (!user_id || !username || !session_id) return std::nullopt;
 
   errno = 0;
-  const long expires_s = jwt_get_grant_int(jwt.get(), "exp");  // 0 when absent or not an integer
+  const long expires_s = jwt_get_grant_int(jwt.get(), "exp");             // 0 when absent or not an integer
   constexpr long kLatestExp = std::numeric_limits<TimeMs>::max() / 1000;  // keeps * 1000 from overflowing
   if (errno != 0 || expires_s <= 0 || expires_s > kLatestExp) return std::nullopt;
 

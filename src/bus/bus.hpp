@@ -14,17 +14,17 @@ namespace parley {
 
 struct BusEvent {
   enum class Kind {
-    room_frame,         // send `frame` to the room's connections (filtered below)
-    unsubscribe_user,   // `user` left `room`: their connections stop receiving it
-    close_login,        // a login was revoked: its connections close with 1008
+    room_frame,        // send `frame` to the room's connections (filtered below)
+    unsubscribe_user,  // `user` left `room`: their connections stop receiving it
+    close_login,       // a login was revoked: its connections close with 1008
   };
   Kind kind = Kind::room_frame;
   RoomId room = 0;
   std::shared_ptr<const std::string> frame;
-  Seq seq = 0;             // > 0 for chat messages: a connection never receives a seq twice or backwards
-  UserId exclude_user = 0; // typing: not echoed to the typist
-  UserId only_user = 0;    // addressed to one member
-  UserId user = 0;         // unsubscribe_user
+  Seq seq = 0;                // > 0 for chat messages: a connection never receives a seq twice or backwards
+  UserId exclude_user = 0;    // typing: not echoed to the typist
+  UserId only_user = 0;       // addressed to one member
+  UserId user = 0;            // unsubscribe_user
   std::string login_session;  // close_login
 };
 

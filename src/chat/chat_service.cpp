@@ -171,8 +171,8 @@ void ChatService::send_message(const User& actor, SendRequest request, SendDone 
   }
   auto content = valid_content(request.content, file.has_value());
   if (!content.ok()) return done(content.error());
-  if (request.client_id &&
-      (request.client_id->empty() || request.client_id->size() > static_cast<std::size_t>(limits_.max_client_id_bytes))) {
+  if (request.client_id && (request.client_id->empty() ||
+                            request.client_id->size() > static_cast<std::size_t>(limits_.max_client_id_bytes))) {
     return done(ApiError::bad_request("client_id must be 1-" + std::to_string(limits_.max_client_id_bytes) + " bytes"));
   }
   if (!request.membership_checked) {

@@ -72,9 +72,10 @@ void Presence::schedule_offline_check(State& s, Clock::time_point when) {
   s.offline_timer = std::make_unique<boost::asio::steady_timer>(timers_, when);
   // A replaced timer is cancelled, but one that already fired may still be queued: the
   // generation makes such a handler a no-op.
-  s.offline_timer->async_wait([this, id = s.user.id, gen = ++s.offline_generation](const boost::system::error_code& ec) {
-    if (!ec) offline_check(id, gen);
-  });
+  s.offline_timer->async_wait(
+      [this, id = s.user.id, gen = ++s.offline_generation](const boost::system::error_code& ec) {
+        if (!ec) offline_check(id, gen);
+      });
 }
 
 void Presence::offline_check(UserId id, std::uint64_t generation) {
@@ -83,7 +84,8 @@ void Presence::offline_check(UserId id, std::uint64_t generation) {
   if (it == users_.end() || it->second.connections > 0 || it->second.offline_generation != generation) return;
   State& s = it->second;
   const auto now = Clock::now();
-  if (s.lease_until > now || s.grace_until > now) return schedule_offline_check(s, std::max(s.lease_until, s.grace_until));
+  if (s.lease_until > now || s.grace_until > now)
+    return schedule_offline_check(s, std::max(s.lease_until, s.grace_until));
   const bool was_shown = s.shown != PresenceStatus::offline;
   users_.erase(it);
   if (was_shown) request_announce(id);

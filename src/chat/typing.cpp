@@ -6,11 +6,7 @@ namespace parley {
 
 Typing::Typing(Bus& bus, boost::asio::io_context& timers, std::chrono::milliseconds ttl,
                std::chrono::milliseconds relay_interval, RateLimit relayed_starts_per_user)
-    : bus_(bus),
-      timers_(timers),
-      ttl_(ttl),
-      relay_interval_(relay_interval),
-      relay_limiter_(relayed_starts_per_user) {}
+    : bus_(bus), timers_(timers), ttl_(ttl), relay_interval_(relay_interval), relay_limiter_(relayed_starts_per_user) {}
 
 void Typing::start(RoomId room, const User& typist) {
   const auto now = std::chrono::steady_clock::now();
@@ -18,7 +14,8 @@ void Typing::start(RoomId room, const User& typist) {
   auto [it, fresh] = active_.try_emplace(Key{room, typist.id});
   Entry& e = it->second;
   // Over the per-user cap a start is still tracked (so a later stop is relayed) but not relayed.
-  const bool relay_now = (fresh || now - e.last_relayed >= relay_interval_) && relay_limiter_.take(typist.id, now).allowed;
+  const bool relay_now =
+      (fresh || now - e.last_relayed >= relay_interval_) && relay_limiter_.take(typist.id, now).allowed;
   if (relay_now) {
     e.last_relayed = now;
     e.shown = true;

@@ -41,7 +41,9 @@ double TokenBucket::available(SteadyTime now) const {
   return std::min(limit_.burst, tokens_ + seconds_between(updated_, now) * limit_.per_second);
 }
 
-bool TokenBucket::is_full(SteadyTime now) const { return available(now) >= limit_.burst - kSlack; }
+bool TokenBucket::is_full(SteadyTime now) const {
+  return available(now) >= limit_.burst - kSlack;
+}
 
 bool TokenBucket::take(SteadyTime now, double cost) {
   const double tokens = available(now);

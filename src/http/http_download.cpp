@@ -22,9 +22,13 @@ namespace {
 // of a large file. Players ask for the next range when they need it.
 constexpr std::uint64_t kMaxRangeBytes = 4 * 1024 * 1024;
 
-bool is_inline_kind(std::string_view kind) { return kind == "image" || kind == "video" || kind == "audio"; }
+bool is_inline_kind(std::string_view kind) {
+  return kind == "image" || kind == "video" || kind == "audio";
+}
 
-std::string thumbnail_mime(std::string_view name) { return name.ends_with(".png") ? "image/png" : "image/jpeg"; }
+std::string thumbnail_mime(std::string_view name) {
+  return name.ends_with(".png") ? "image/png" : "image/jpeg";
+}
 
 // RFC 6266: an ASCII fallback for old clients plus the exact UTF-8 name in filename*.
 std::string attachment_disposition(const std::string& name) {
@@ -54,14 +58,16 @@ void set_file_headers(Response& res, const std::string& mime, const std::string&
   res.set("X-Content-Type-Options", "nosniff");
   // Even if a browser renders it, an uploaded file can run nothing on our origin.
   res.set("Content-Security-Policy", "default-src 'none'; img-src 'self'; media-src 'self'; sandbox");
-  if (!thumbnail && !is_inline_kind(file.kind)) res.set(http::field::content_disposition, attachment_disposition(file.original_name));
+  if (!thumbnail && !is_inline_kind(file.kind))
+    res.set(http::field::content_disposition, attachment_disposition(file.original_name));
 }
 
 }  // namespace
 
 // A 200 with the file streamed from disk; the serializer lives as long as the writes.
 struct HttpSession::FileReply {
-  explicit FileReply(std::unique_ptr<http::response<http::file_body>> r) : response(std::move(r)), serializer(*response) {}
+  explicit FileReply(std::unique_ptr<http::response<http::file_body>> r)
+      : response(std::move(r)), serializer(*response) {}
   std::unique_ptr<http::response<http::file_body>> response;
   http::response_serializer<http::file_body> serializer;
 };
@@ -102,8 +108,8 @@ void HttpSession::serve_file(BeastRequest request) {
 
   // If-Range: a range only applies to the representation the client has.
   const auto if_range = request[http::field::if_range];
-  const ByteRange range = (if_range.empty() || if_range == etag) ? parse_byte_range(request[http::field::range], size)
-                                                                   : ByteRange{};
+  const ByteRange range =
+      (if_range.empty() || if_range == etag) ? parse_byte_range(request[http::field::range], size) : ByteRange{};
   if (range.kind == ByteRange::Kind::unsatisfiable) {
     HttpReply reply = error_reply({416, "bad_request", "range not satisfiable"});
     reply.headers.emplace_back("Content-Range", "bytes */" + std::to_string(size));
@@ -118,8 +124,8 @@ void HttpSession::serve_file(BeastRequest request) {
     if (n != static_cast<ssize_t>(part.size())) return write(error_reply(ApiError::internal()), false);
     auto res = std::make_shared<http::response<http::string_body>>(http::status::partial_content, 11);
     set_file_headers(*res, mime, etag, file, thumbnail);
-    res->set(http::field::content_range, "bytes " + std::to_string(range.first) + "-" + std::to_string(last) + "/" +
-                                             std::to_string(size));
+    res->set(http::field::content_range,
+             "bytes " + std::to_string(range.first) + "-" + std::to_string(last) + "/" + std::to_string(size));
     res->body() = head ? std::string() : std::move(part);
     res->keep_alive(keep_alive);
     res->prepare_payload();

@@ -25,7 +25,9 @@ HttpSession::HttpSession(boost::asio::ip::tcp::socket socket, Services& services
   if (!ec) client_address_ = endpoint.address().to_string();
 }
 
-void HttpSession::run() { read(); }
+void HttpSession::run() {
+  read();
+}
 
 void HttpSession::read() {
   header_parser_.emplace();
@@ -34,12 +36,11 @@ void HttpSession::read() {
   header_parser_->body_limit(boost::none);
   // A new connection must send its first request within the handshake timeout (half-open and
   // silent clients go quickly); between keep-alive requests it may idle for the idle timeout.
-  stream_.expires_after(std::chrono::seconds(served_any_ ? services_.config.http_idle_timeout_s
-                                                         : services_.config.handshake_timeout_s));
-  http::async_read_header(stream_, buffer_, *header_parser_,
-                          [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-                            self->on_header(ec);
-                          });
+  stream_.expires_after(
+      std::chrono::seconds(served_any_ ? services_.config.http_idle_timeout_s : services_.config.handshake_timeout_s));
+  http::async_read_header(
+      stream_, buffer_, *header_parser_,
+      [self = shared_from_this()](boost::system::error_code ec, std::size_t) { self->on_header(ec); });
 }
 
 // Answers a failed read; true when there was a failure.
@@ -126,11 +127,12 @@ void HttpSession::write(HttpReply reply, bool keep_alive) {
   res->keep_alive(keep_alive);
   res->prepare_payload();
   stream_.expires_after(std::chrono::seconds(services_.config.http_idle_timeout_s));
-  http::async_write(stream_, *res, [self = shared_from_this(), res, keep_alive](boost::system::error_code ec, std::size_t) {
-    if (ec) return;
-    if (!keep_alive) return self->drain_then_close();
-    self->read();
-  });
+  http::async_write(stream_, *res,
+                    [self = shared_from_this(), res, keep_alive](boost::system::error_code ec, std::size_t) {
+                      if (ec) return;
+                      if (!keep_alive) return self->drain_then_close();
+                      self->read();
+                    });
 }
 
 void HttpSession::drain_then_close() {
@@ -141,15 +143,15 @@ void HttpSession::drain_then_close() {
     stream_.expires_after(std::chrono::seconds(2));  // the whole drain, not per read
   }
   chunk_.resize(16 * 1024);
-  stream_.async_read_some(boost::asio::buffer(chunk_), [self = shared_from_this()](boost::system::error_code ec,
-                                                                                   std::size_t) {
-    if (ec) {
-      boost::system::error_code ignored;
-      self->stream_.socket().close(ignored);
-      return;
-    }
-    self->drain_then_close();
-  });
+  stream_.async_read_some(boost::asio::buffer(chunk_),
+                          [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                            if (ec) {
+                              boost::system::error_code ignored;
+                              self->stream_.socket().close(ignored);
+                              return;
+                            }
+                            self->drain_then_close();
+                          });
 }
 
 namespace {
@@ -162,7 +164,7 @@ std::string_view origin_authority(std::string_view origin) {
 
 bool origin_allowed(const BeastRequest& request, const Config& config) {
   const auto origin = request[http::field::origin];
-  if (origin.empty()) return true;  // native clients send none
+  if (origin.empty()) return true;                                          // native clients send none
   if (origin_authority(origin) == request[http::field::host]) return true;  // the server's own pages
   for (const auto& allowed : config.allowed_origins) {
     if (allowed == origin) return true;

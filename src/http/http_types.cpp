@@ -7,7 +7,9 @@
 
 namespace parley {
 
-HttpReply json_reply(int status, std::string body) { return HttpReply{status, std::move(body)}; }
+HttpReply json_reply(int status, std::string body) {
+  return HttpReply{status, std::move(body)};
+}
 
 HttpReply error_reply(const ApiError& error) {
   HttpReply reply{error.status, error_json(error)};
@@ -15,7 +17,9 @@ HttpReply error_reply(const ApiError& error) {
   return reply;
 }
 
-HttpReply no_content() { return HttpReply{204, {}}; }
+HttpReply no_content() {
+  return HttpReply{204, {}};
+}
 
 namespace {
 

@@ -35,7 +35,8 @@ void HttpSession::start_upload() {
   if (!claims.ok()) return write(error_reply(claims.error()), false);
   const User user{claims.value().user_id, claims.value().username, 0, 0};
   const auto boundary = boundary_from_content_type(header[http::field::content_type]);
-  if (!boundary) return write(error_reply(ApiError::bad_request("expected multipart/form-data with a boundary")), false);
+  if (!boundary)
+    return write(error_reply(ApiError::bad_request("expected multipart/form-data with a boundary")), false);
   // A declared length already over the limit is refused before a byte of the body is read.
   if (header_parser_->content_length() &&
       *header_parser_->content_length() > static_cast<std::uint64_t>(max_bytes + kMultipartOverheadBytes)) {
@@ -64,8 +65,9 @@ void HttpSession::read_upload_chunk() {
   body.size = chunk_.size();
   // Each chunk must arrive within the idle timeout: a stalled upload does not hold a file open.
   stream_.expires_after(std::chrono::seconds(services_.config.http_idle_timeout_s));
-  http::async_read(stream_, buffer_, *upload_parser_,
-                   [self = shared_from_this()](boost::system::error_code ec, std::size_t) { self->on_upload_chunk(ec); });
+  http::async_read(
+      stream_, buffer_, *upload_parser_,
+      [self = shared_from_this()](boost::system::error_code ec, std::size_t) { self->on_upload_chunk(ec); });
 }
 
 void HttpSession::on_upload_chunk(boost::system::error_code ec) {

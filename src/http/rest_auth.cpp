@@ -8,7 +8,8 @@ namespace parley {
 namespace {
 
 HttpReply grant_reply(int status, const AuthGrant& grant) {
-  return json_reply(status, auth_json(AuthReply{grant.user, grant.access_token, grant.refresh_token, grant.expires_in_s}));
+  return json_reply(status,
+                    auth_json(AuthReply{grant.user, grant.access_token, grant.refresh_token, grant.expires_in_s}));
 }
 
 // Credentials are guessed at from outside: limit attempts per client address.

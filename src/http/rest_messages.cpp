@@ -67,7 +67,8 @@ HttpReply RestApi::post_message(const HttpRequest& req, const User& me) {
   if (content.state == FieldState::wrong_type || (!content.ok() && !attachment.ok())) {
     return error_reply(ApiError::bad_request("\"content\" must be a string"));
   }
-  if (client_id.state == FieldState::wrong_type) return error_reply(ApiError::bad_request("\"client_id\" must be a string"));
+  if (client_id.state == FieldState::wrong_type)
+    return error_reply(ApiError::bad_request("\"client_id\" must be a string"));
   if (attachment.state == FieldState::wrong_type) {
     return error_reply(ApiError::bad_request("\"attachment\" must be an uploaded file's url or filename"));
   }

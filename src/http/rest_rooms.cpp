@@ -14,7 +14,9 @@ HttpReply room_reply(int status, const Result<RoomView>& view) {
 
 }  // namespace
 
-HttpReply RestApi::list_rooms(const User& me) { return json_reply(200, rooms_json(s_.chat.list_rooms(me))); }
+HttpReply RestApi::list_rooms(const User& me) {
+  return json_reply(200, rooms_json(s_.chat.list_rooms(me)));
+}
 
 HttpReply RestApi::create_room(const HttpRequest& req, const User& me) {
   auto body = json_body(req);
@@ -22,7 +24,8 @@ HttpReply RestApi::create_room(const HttpRequest& req, const User& me) {
   const auto name = string_field(body.value(), "name");
   const auto is_private = bool_field(body.value(), "private");
   if (!name.ok()) return error_reply(ApiError::bad_request("\"name\" must be a string"));
-  if (is_private.state == FieldState::wrong_type) return error_reply(ApiError::bad_request("\"private\" must be a boolean"));
+  if (is_private.state == FieldState::wrong_type)
+    return error_reply(ApiError::bad_request("\"private\" must be a boolean"));
   return room_reply(201, s_.chat.create_room(me, name.value, is_private.ok() && is_private.value));
 }
 

@@ -14,7 +14,8 @@
 namespace parley {
 
 struct UploadState : MultipartHandler {
-  UploadState(User who, FileStore& files, std::int64_t max_bytes) : user(std::move(who)), files_(files), max_bytes_(max_bytes) {}
+  UploadState(User who, FileStore& files, std::int64_t max_bytes)
+      : user(std::move(who)), files_(files), max_bytes_(max_bytes) {}
 
   void on_part_begin(const MultipartPart& part) override {
     in_file_ = part.name == "file" && !sink;

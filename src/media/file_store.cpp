@@ -1,7 +1,7 @@
 #include "media/file_store.hpp"
 
-#include <sodium.h>
 #include <fcntl.h>
+#include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -60,7 +60,9 @@ std::optional<fs::path> FileStore::path_of(std::string_view name) const {
   return dir_ / std::string(name);
 }
 
-fs::path FileStore::temp_path() const { return tmp_dir_ / new_name(".part"); }
+fs::path FileStore::temp_path() const {
+  return tmp_dir_ / new_name(".part");
+}
 
 void FileStore::commit(const fs::path& temp, std::string_view name) const {
   const auto target = path_of(name);
@@ -78,6 +80,8 @@ void FileStore::sync_file(const fs::path& path) const {
 
 // A rename is durable only once the directory itself is on disk: without this a power loss
 // could lose a file that an acknowledged message already refers to.
-void FileStore::sync_dir() const { sync_file(dir_); }
+void FileStore::sync_dir() const {
+  sync_file(dir_);
+}
 
 }  // namespace parley

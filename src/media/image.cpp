@@ -87,7 +87,9 @@ ImageResult<std::string> trusted_loader(VipsSource* source) {
 
 }  // namespace
 
-bool can_decode_image(std::string_view mime_type) { return contains(kDecodableTypes, mime_type); }
+bool can_decode_image(std::string_view mime_type) {
+  return contains(kDecodableTypes, mime_type);
+}
 
 // Opening an image in libvips reads its header only; pixels are decoded later, when something
 // pulls them. So the declared size is checked here before any decoding can start.
@@ -96,8 +98,8 @@ ImageResult<ImageInfo> probe_image(const std::filesystem::path& path, std::int64
   if (!source) return source.error();
   if (auto loader = trusted_loader(source.value().get()); !loader) return loader.error();
 
-  ImagePtr image(vips_image_new_from_source(source.value().get(), kLoadOptions, "access", VIPS_ACCESS_SEQUENTIAL,
-                                            nullptr));
+  ImagePtr image(
+      vips_image_new_from_source(source.value().get(), kLoadOptions, "access", VIPS_ACCESS_SEQUENTIAL, nullptr));
   if (!image) return vips_failure("cannot read image header");
 
   const ImageInfo info{vips_image_get_width(image.get()), vips_image_get_height(image.get())};
@@ -147,9 +149,8 @@ ImageResult<ThumbnailResult> make_thumbnail(const std::filesystem::path& src_pat
   // Decoding happens here, as the save pulls pixels through the pipeline: this is where a
   // truncated or corrupt source fails. strip: no EXIF (GPS position, and an orientation tag
   // that would make viewers rotate the already upright pixels a second time).
-  const int saved = has_alpha
-                        ? vips_pngsave(thumb.get(), result.path.c_str(), "strip", TRUE, nullptr)
-                        : vips_jpegsave(thumb.get(), result.path.c_str(), "Q", 80, "strip", TRUE, nullptr);
+  const int saved = has_alpha ? vips_pngsave(thumb.get(), result.path.c_str(), "strip", TRUE, nullptr)
+                              : vips_jpegsave(thumb.get(), result.path.c_str(), "Q", 80, "strip", TRUE, nullptr);
   if (saved != 0) {
     ImageError error = vips_failure("cannot make thumbnail");
     std::error_code ignored;

@@ -62,8 +62,7 @@ bool can_decode_image(std::string_view mime_type);
 
 // Width and height from the header only, refusing images whose declared width * height
 // exceeds max_pixels, and anything not JPEG, PNG, GIF or WebP.
-ImageResult<ImageInfo> probe_image(const std::filesystem::path& path,
-                                   std::int64_t max_pixels = kDefaultMaxImagePixels);
+ImageResult<ImageInfo> probe_image(const std::filesystem::path& path, std::int64_t max_pixels = kDefaultMaxImagePixels);
 
 // Probes `src_path` as above, then writes a thumbnail that fits in longest_side x longest_side
 // (never enlarged), turned upright by the EXIF orientation and stripped of metadata (no GPS

@@ -27,11 +27,9 @@ constexpr std::array<std::string_view, 9> kOfficeTypes = {
 // "audio/x-wav", M4A is "audio/x-m4a", and WebM audio is reported as "video/webm" (libmagic
 // cannot tell it from WebM video), so "audio/webm" would never match and is left out.
 constexpr std::array<std::string_view, 16> kDefaultAllowedMedia = {
-    "image/jpeg", "image/png",  "image/gif",       "image/webp",
-    "video/mp4",  "video/webm", "video/quicktime",
-    "audio/mpeg", "audio/ogg",  "audio/wav",       "audio/x-wav", "audio/mp4", "audio/x-m4a",
-    "audio/flac",
-    "application/pdf", "text/plain",
+    "image/jpeg",      "image/png",  "image/gif",       "image/webp", "video/mp4",   "video/webm",
+    "video/quicktime", "audio/mpeg", "audio/ogg",       "audio/wav",  "audio/x-wav", "audio/mp4",
+    "audio/x-m4a",     "audio/flac", "application/pdf", "text/plain",
 };
 constexpr std::string_view kZip = "application/zip";
 
@@ -123,7 +121,9 @@ ContentSniffer::ContentSniffer() {
   magic_setparam(magic_, MAGIC_PARAM_BYTES_MAX, &bytes_max);
 }
 
-ContentSniffer::~ContentSniffer() { magic_close(magic_); }
+ContentSniffer::~ContentSniffer() {
+  magic_close(magic_);
+}
 
 SniffResult ContentSniffer::sniff_file(const std::filesystem::path& path) {
   std::lock_guard lock(mutex_);
@@ -178,6 +178,8 @@ std::string MediaPolicy::default_list() {
   return list;
 }
 
-bool MediaPolicy::allowed(std::string_view mime_type) const { return allowed_.contains(lower(mime_type)); }
+bool MediaPolicy::allowed(std::string_view mime_type) const {
+  return allowed_.contains(lower(mime_type));
+}
 
 }  // namespace parley

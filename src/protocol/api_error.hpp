@@ -6,10 +6,10 @@
 namespace parley {
 
 struct ApiError {
-  int status = 400;      // HTTP status for REST replies
-  std::string code;      // snake_case code from PROTOCOL.md
-  std::string message;   // human text; never internals
-  int retry_after_s = 0; // for rate_limited: seconds until a retry can succeed
+  int status = 400;       // HTTP status for REST replies
+  std::string code;       // snake_case code from PROTOCOL.md
+  std::string message;    // human text; never internals
+  int retry_after_s = 0;  // for rate_limited: seconds until a retry can succeed
 
   static ApiError bad_request(std::string msg) { return {400, "bad_request", std::move(msg)}; }
   static ApiError unauthorized(std::string msg = "missing, invalid or expired token") {

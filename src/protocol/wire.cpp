@@ -6,9 +6,12 @@ namespace parley {
 
 std::string_view to_string(PresenceStatus status) {
   switch (status) {
-    case PresenceStatus::online: return "online";
-    case PresenceStatus::away: return "away";
-    case PresenceStatus::offline: break;
+    case PresenceStatus::online:
+      return "online";
+    case PresenceStatus::away:
+      return "away";
+    case PresenceStatus::offline:
+      break;
   }
   return "offline";
 }
@@ -136,10 +139,7 @@ std::string members_json(const std::vector<MemberView>& members, const std::vect
   w.begin_object().key("members").begin_array();
   for (std::size_t i = 0; i < members.size(); ++i) {
     const auto& m = members[i];
-    w.begin_object()
-        .field("id", m.user.id)
-        .field("username", m.user.username)
-        .field("status", to_string(m.status));
+    w.begin_object().field("id", m.user.id).field("username", m.user.username).field("status", to_string(m.status));
     write_time_or_null(w, "last_seen", i < last_seen.size() ? last_seen[i] : 0);
     w.end_object();
   }
@@ -186,7 +186,9 @@ std::string error_json(const ApiError& error) {
   return w.take();
 }
 
-std::string file_url(std::string_view name) { return "/api/files/" + std::string(name); }
+std::string file_url(std::string_view name) {
+  return "/api/files/" + std::string(name);
+}
 
 std::string upload_json(const StoredFile& f) {
   JsonWriter w;
@@ -304,7 +306,9 @@ std::string read_frame(RoomId room, const User& reader, Seq seq) {
   return w.take();
 }
 
-std::string pong_frame() { return R"({"type":"pong"})"; }
+std::string pong_frame() {
+  return R"({"type":"pong"})";
+}
 
 std::string error_frame(std::string_view code, std::string_view message, std::string_view ref) {
   JsonWriter w;

@@ -34,7 +34,9 @@ CommitQueue::CommitQueue(Store& store, std::size_t max_batch, BatchObserver obse
   writer_ = std::thread([this] { run(); });
 }
 
-CommitQueue::~CommitQueue() { stop(); }
+CommitQueue::~CommitQueue() {
+  stop();
+}
 
 void CommitQueue::submit(MessageDraft draft, Completion done) {
   bool accepted = false;
@@ -97,7 +99,8 @@ void CommitQueue::run() {
     try {
       results = store_.append_messages(drafts);
       stored = results.size() == drafts.size();
-      if (!stored) spdlog::error("commit queue: store returned {} results for {} drafts", results.size(), drafts.size());
+      if (!stored)
+        spdlog::error("commit queue: store returned {} results for {} drafts", results.size(), drafts.size());
     } catch (const std::exception& e) {
       spdlog::error("commit queue: batch of {} failed, nothing stored: {}", drafts.size(), e.what());
     } catch (...) {

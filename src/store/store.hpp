@@ -31,8 +31,7 @@ class Store {
 
   // ---- users
   // nullopt when the name is taken (names are unique case-insensitively).
-  virtual std::optional<User> create_user(std::string_view username, std::string_view password_hash,
-                                          TimeMs now) = 0;
+  virtual std::optional<User> create_user(std::string_view username, std::string_view password_hash, TimeMs now) = 0;
   virtual std::optional<UserCredentials> find_credentials(std::string_view username) = 0;  // case-insensitive
   virtual std::optional<User> find_user(UserId id) = 0;
   virtual std::optional<User> find_user_by_name(std::string_view username) = 0;  // case-insensitive

@@ -4,7 +4,9 @@
 
 namespace parley {
 
-bool is_valid_utf8(std::string_view text) { return simdjson::validate_utf8(text.data(), text.size()); }
+bool is_valid_utf8(std::string_view text) {
+  return simdjson::validate_utf8(text.data(), text.size());
+}
 
 std::size_t count_code_points(std::string_view text) {
   std::size_t n = 0;

@@ -1,7 +1,7 @@
 #include "ws/shards.hpp"
 
-#include <algorithm>
 #include <spdlog/spdlog.h>
+#include <algorithm>
 
 #include <boost/asio/post.hpp>
 
@@ -9,7 +9,9 @@
 
 namespace parley {
 
-void Shard::subscribe(RoomId room, WsSession* session) { rooms_[room].push_back(session); }
+void Shard::subscribe(RoomId room, WsSession* session) {
+  rooms_[room].push_back(session);
+}
 
 void Shard::unsubscribe(RoomId room, WsSession* session) {
   auto it = rooms_.find(room);
@@ -33,7 +35,8 @@ void Shard::deliver(const BusEvent& event) {
 }
 
 void Shard::close_all_for_shutdown() {
-  for (auto* session : sessions_) session->close(boost::beast::websocket::close_code::going_away, "server shutting down");
+  for (auto* session : sessions_)
+    session->close(boost::beast::websocket::close_code::going_away, "server shutting down");
 }
 
 Shards::Shards(std::size_t count, Bus& bus) {
@@ -44,7 +47,9 @@ Shards::Shards(std::size_t count, Bus& bus) {
   }
 }
 
-Shards::~Shards() { stop(); }
+Shards::~Shards() {
+  stop();
+}
 
 void Shards::start() {
   for (auto& shard : shards_) {
@@ -73,6 +78,8 @@ void Shards::stop() {
   threads_.clear();
 }
 
-Shard& Shards::next() { return *shards_[next_.fetch_add(1, std::memory_order_relaxed) % shards_.size()]; }
+Shard& Shards::next() {
+  return *shards_[next_.fetch_add(1, std::memory_order_relaxed) % shards_.size()];
+}
 
 }  // namespace parley

@@ -3,8 +3,8 @@
 // event is posted once to each shard, which then fans it out locally.
 #pragma once
 
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 #include <memory>
 #include <thread>
 #include <unordered_map>
@@ -41,9 +41,9 @@ class Shards {
   Shards(std::size_t count, Bus& bus);
   ~Shards();
 
-  void start();  // one thread per shard
-  void stop();   // stops the contexts and joins the threads
-  Shard& next(); // round-robin, for new connections
+  void start();   // one thread per shard
+  void stop();    // stops the contexts and joins the threads
+  Shard& next();  // round-robin, for new connections
   Shard& at(std::size_t i) { return *shards_[i]; }
   std::size_t size() const { return shards_.size(); }
 

@@ -218,7 +218,8 @@ void WsSession::on_message(Object frame) {
   if (content.state == FieldState::wrong_type || (!content.ok() && !attachment.ok())) {
     return refuse(ApiError::bad_request("\"content\" must be a string"), ref);
   }
-  if (client_id.state == FieldState::wrong_type) return refuse(ApiError::bad_request("\"client_id\" must be a string"), "message");
+  if (client_id.state == FieldState::wrong_type)
+    return refuse(ApiError::bad_request("\"client_id\" must be a string"), "message");
 
   ChatService::SendRequest request;
   request.room_id = *room;
@@ -309,7 +310,8 @@ void WsSession::deliver(const BusEvent& event) {
     case BusEvent::Kind::unsubscribe_user:
       if (event.user == login_.user.id) {
         // Not synchronously: the shard may be iterating the room's list right now.
-        boost::asio::post(ws_.get_executor(), [self = shared_from_this(), room = event.room] { self->drop_room(room); });
+        boost::asio::post(ws_.get_executor(),
+                          [self = shared_from_this(), room = event.room] { self->drop_room(room); });
       }
       return;
     case BusEvent::Kind::close_login:

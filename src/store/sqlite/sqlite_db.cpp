@@ -19,12 +19,14 @@ namespace {
 
 Statement::Statement(sqlite3* db, std::string_view sql) : db_(db) {
   // PERSISTENT: these statements live as long as the connection, SQLite places them accordingly.
-  const int rc = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
-                                    &stmt_, nullptr);
+  const int rc =
+      sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr);
   if (rc != SQLITE_OK) fail(db_, rc, "prepare");
 }
 
-Statement::~Statement() { sqlite3_finalize(stmt_); }
+Statement::~Statement() {
+  sqlite3_finalize(stmt_);
+}
 
 // ---- Query
 
@@ -85,16 +87,21 @@ void Query::run() {
   }
 }
 
-std::int64_t Query::int64(int column) const { return sqlite3_column_int64(stmt_, column); }
+std::int64_t Query::int64(int column) const {
+  return sqlite3_column_int64(stmt_, column);
+}
 
 std::string Query::text(int column) const {
   const auto* bytes = sqlite3_column_text(stmt_, column);
   if (bytes == nullptr) return {};
   // column_bytes after column_text: the documented order that returns the UTF-8 length.
-  return std::string(reinterpret_cast<const char*>(bytes), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)));
+  return std::string(reinterpret_cast<const char*>(bytes),
+                     static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)));
 }
 
-bool Query::is_null(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
+bool Query::is_null(int column) const {
+  return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
+}
 
 std::optional<std::int64_t> Query::optional_int64(int column) const {
   if (is_null(column)) return std::nullopt;
@@ -106,7 +113,9 @@ std::optional<std::string> Query::optional_text(int column) const {
   return text(column);
 }
 
-double Query::real(int column) const { return sqlite3_column_double(stmt_, column); }
+double Query::real(int column) const {
+  return sqlite3_column_double(stmt_, column);
+}
 
 std::optional<double> Query::optional_real(int column) const {
   if (is_null(column)) return std::nullopt;
@@ -157,13 +166,19 @@ Query Connection::query(std::string_view sql) {
   return Query(db_, *found->second);
 }
 
-std::int64_t Connection::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
+std::int64_t Connection::last_insert_rowid() const {
+  return sqlite3_last_insert_rowid(db_);
+}
 
-int Connection::changes() const { return sqlite3_changes(db_); }
+int Connection::changes() const {
+  return sqlite3_changes(db_);
+}
 
 // ---- Transaction
 
-Transaction::Transaction(Connection& connection) : connection_(connection) { connection_.exec("BEGIN IMMEDIATE"); }
+Transaction::Transaction(Connection& connection) : connection_(connection) {
+  connection_.exec("BEGIN IMMEDIATE");
+}
 
 Transaction::~Transaction() {
   if (done_) return;

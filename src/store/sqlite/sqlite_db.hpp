@@ -63,7 +63,7 @@ class Query {
   Query& bind(int index, std::string_view text);  // copied by SQLite (SQLITE_TRANSIENT)
   Query& bind(int index, const std::string& text) { return bind(index, std::string_view(text)); }
   Query& bind(int index, const char* text) { return bind(index, std::string_view(text)); }
-  Query& bind(int index, const std::optional<std::string>& text);  // nullopt binds NULL
+  Query& bind(int index, const std::optional<std::string>& text);    // nullopt binds NULL
   Query& bind(int index, const std::optional<std::int64_t>& value);  // nullopt binds NULL
   Query& bind(int index, const std::optional<int>& value);           // nullopt binds NULL
   Query& bind(int index, const std::optional<double>& value);        // nullopt (and NaN) bind NULL

@@ -144,15 +144,14 @@ constexpr const char* kMigrations[] = {
     // 1 -> 2: uploaded files and message attachments. ADD COLUMN with a REFERENCES clause is
     // allowed with foreign keys on because its default is NULL; existing rows get NULL.
     PARLEY_FILES_DDL
-    "ALTER TABLE messages ADD COLUMN attachment_name TEXT REFERENCES files(name);\n"
-    PARLEY_MESSAGES_BY_ATTACHMENT_DDL,
+    "ALTER TABLE messages ADD COLUMN attachment_name TEXT REFERENCES files(name);\n" PARLEY_MESSAGES_BY_ATTACHMENT_DDL,
 };
 static_assert(std::size(kMigrations) == SqliteStore::kSchemaVersion - 1, "one migration per version step");
 
 // Column lists shared by every query that builds a User / Room / Message (see read_* below).
 // Macros because the SQL must be one literal per statement for the statement cache.
 #define PARLEY_USER_COLUMNS "u.id, u.username, u.created_at, u.last_seen"
-#define PARLEY_ROOM_SELECT                                                                 \
+#define PARLEY_ROOM_SELECT                                                                     \
   "SELECT r.id, r.name, r.is_private, r.created_by, r.created_at, r.invite_code, r.last_seq, " \
   "r.member_count FROM rooms r "
 #define PARLEY_FILE_COLUMNS                                                                            \
@@ -361,8 +360,9 @@ void SqliteStore::insert_refresh_token(const RefreshToken& token) {
       .bind(2, token.user_id)
       .run();
   writer_
-      .query("INSERT INTO refresh_tokens(token_hash, session_id, user_id, expires_at, used) "
-             "VALUES(?1, ?2, ?3, ?4, ?5)")
+      .query(
+          "INSERT INTO refresh_tokens(token_hash, session_id, user_id, expires_at, used) "
+          "VALUES(?1, ?2, ?3, ?4, ?5)")
       .bind(1, token.token_hash)
       .bind(2, token.session_id)
       .bind(3, token.user_id)
@@ -410,8 +410,9 @@ Room SqliteStore::create_room(std::string_view name, bool is_private, UserId cre
   std::lock_guard lock(write_mutex_);
   Transaction tx(writer_);
   writer_
-      .query("INSERT INTO rooms(name, is_private, created_by, created_at, invite_code, member_count) "
-             "VALUES(?1, ?2, ?3, ?4, ?5, 1)")
+      .query(
+          "INSERT INTO rooms(name, is_private, created_by, created_at, invite_code, member_count) "
+          "VALUES(?1, ?2, ?3, ?4, ?5, 1)")
       .bind(1, name)
       .bind(2, std::int64_t{is_private ? 1 : 0})
       .bind(3, creator)
@@ -530,9 +531,10 @@ void SqliteStore::insert_file(const StoredFile& file) {
     }
   }
   writer_
-      .query("INSERT INTO files(name, uploader_id, size, mime_type, kind, original_name, sha256, width, height, "
-             "thumbnail_name, thumbnail_width, thumbnail_height, duration_s, created_at) "
-             "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)")
+      .query(
+          "INSERT INTO files(name, uploader_id, size, mime_type, kind, original_name, sha256, width, height, "
+          "thumbnail_name, thumbnail_width, thumbnail_height, duration_s, created_at) "
+          "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)")
       .bind(1, file.name)
       .bind(2, file.uploader_id)
       .bind(3, file.size)
@@ -558,9 +560,11 @@ std::optional<StoredFile> SqliteStore::find_file(std::string_view name) {
 
 std::optional<FileLookup> SqliteStore::find_file_or_thumbnail(std::string_view name) {
   auto db = readers_.acquire();
-  auto q = db->query("SELECT " PARLEY_FILE_COLUMNS ", 0 FROM files f WHERE f.name = ?1 "
+  auto q = db->query("SELECT " PARLEY_FILE_COLUMNS
+                     ", 0 FROM files f WHERE f.name = ?1 "
                      "UNION ALL "
-                     "SELECT " PARLEY_FILE_COLUMNS ", 1 FROM files f WHERE f.thumbnail_name = ?1 "
+                     "SELECT " PARLEY_FILE_COLUMNS
+                     ", 1 FROM files f WHERE f.thumbnail_name = ?1 "
                      "LIMIT 1");
   q.bind(1, name);
   if (!q.step()) return std::nullopt;
@@ -569,8 +573,7 @@ std::optional<FileLookup> SqliteStore::find_file_or_thumbnail(std::string_view n
 
 UploadUsage SqliteStore::upload_usage(UserId user, TimeMs since) {
   auto db = readers_.acquire();
-  auto q = db->query(
-      "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM files WHERE uploader_id = ?1 AND created_at >= ?2");
+  auto q = db->query("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM files WHERE uploader_id = ?1 AND created_at >= ?2");
   q.bind(1, user).bind(2, since);
   if (!q.step()) return {};
   return UploadUsage{.files = q.int64(0), .bytes = q.int64(1)};
@@ -643,8 +646,9 @@ std::vector<AppendResult> SqliteStore::append_messages(std::span<const MessageDr
                     .client_id = draft.client_id,
                     .attachment = std::move(attachment)};
     writer_
-        .query("INSERT INTO messages(room_id, seq, sender_id, content, message_type, client_id, created_at, "
-               "attachment_name) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+        .query(
+            "INSERT INTO messages(room_id, seq, sender_id, content, message_type, client_id, created_at, "
+            "attachment_name) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
         .bind(1, message.room_id)
         .bind(2, message.seq)
         .bind(3, message.sender_id)
@@ -693,14 +697,14 @@ HistoryPage SqliteStore::history(const HistoryQuery& query) {
   // is the index's own, so finding the bound is one index seek.)
   Seq after = query.since_seq.value_or(0);
   if (query.since) {
-    auto q = db->query(
-        "SELECT seq FROM messages WHERE room_id = ?1 AND created_at > ?2 ORDER BY created_at, id LIMIT 1");
+    auto q =
+        db->query("SELECT seq FROM messages WHERE room_id = ?1 AND created_at > ?2 ORDER BY created_at, id LIMIT 1");
     q.bind(1, query.room_id).bind(2, *query.since);
     if (!q.step()) return page;  // nothing newer than `since`
     after = std::max(after, q.int64(0) - 1);
   }
-  auto q = db->query(PARLEY_MESSAGE_SELECT
-                     "WHERE m.room_id = ?1 AND m.seq > ?2 AND m.seq < ?3 ORDER BY m.seq ASC LIMIT ?4");
+  auto q =
+      db->query(PARLEY_MESSAGE_SELECT "WHERE m.room_id = ?1 AND m.seq > ?2 AND m.seq < ?3 ORDER BY m.seq ASC LIMIT ?4");
   q.bind(1, query.room_id).bind(2, after).bind(3, before).bind(4, fetch);
   page.messages = collect_messages(q);
   page.has_more = static_cast<std::int64_t>(page.messages.size()) == fetch;
@@ -738,8 +742,9 @@ std::optional<Message> SqliteStore::delete_message(MessageId id, TimeMs when) {
   // The text and the attachment reference are overwritten in the row (and, with secure_delete,
   // zeroed in freed space), not hidden. The file row stays (see the header).
   writer_
-      .query("UPDATE messages SET content = '', attachment_name = NULL, deleted = 1, deleted_at = ?2 "
-             "WHERE id = ?1 AND deleted = 0")
+      .query(
+          "UPDATE messages SET content = '', attachment_name = NULL, deleted = 1, deleted_at = ?2 "
+          "WHERE id = ?1 AND deleted = 0")
       .bind(1, id)
       .bind(2, when)
       .run();
@@ -751,8 +756,9 @@ std::optional<Message> SqliteStore::delete_message(MessageId id, TimeMs when) {
 void SqliteStore::set_read(const ReadReceipt& receipt) {
   std::lock_guard lock(write_mutex_);
   writer_
-      .query("INSERT INTO read_receipts(room_id, user_id, seq) VALUES(?1, ?2, ?3) "
-             "ON CONFLICT(room_id, user_id) DO UPDATE SET seq = MAX(seq, excluded.seq)")
+      .query(
+          "INSERT INTO read_receipts(room_id, user_id, seq) VALUES(?1, ?2, ?3) "
+          "ON CONFLICT(room_id, user_id) DO UPDATE SET seq = MAX(seq, excluded.seq)")
       .bind(1, receipt.room_id)
       .bind(2, receipt.user_id)
       .bind(3, receipt.seq)

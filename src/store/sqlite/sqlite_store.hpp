@@ -46,8 +46,7 @@ class SqliteStore final : public Store {
 
   static constexpr int kSchemaVersion = 2;  // PRAGMA user_version
 
-  std::optional<User> create_user(std::string_view username, std::string_view password_hash,
-                                  TimeMs now) override;
+  std::optional<User> create_user(std::string_view username, std::string_view password_hash, TimeMs now) override;
   std::optional<UserCredentials> find_credentials(std::string_view username) override;
   std::optional<User> find_user(UserId id) override;
   std::optional<User> find_user_by_name(std::string_view username) override;

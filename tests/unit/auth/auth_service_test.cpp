@@ -58,8 +58,7 @@ class AuthServiceTest : public ::testing::Test {
 };
 
 bool is_base64url(const std::string& s) {
-  return s.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") ==
-         std::string::npos;
+  return s.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == std::string::npos;
 }
 
 void expect_unauthorized(const Result<AuthGrant>& result) {

@@ -23,8 +23,7 @@ const User kAlice{42, "alice", 0, 0};
 std::string b64url(std::string_view data) {
   constexpr int variant = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
   std::string out(sodium_base64_ENCODED_LEN(data.size(), variant), '\0');
-  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(data.data()), data.size(),
-                    variant);
+  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(data.data()), data.size(), variant);
   out.resize(out.size() - 1);
   return out;
 }
@@ -106,8 +105,7 @@ TEST(TokenIssuer, RejectsAnotherSecret) {
 TEST(TokenIssuer, RejectsAlgNone) {
   const TokenIssuer issuer(kSecret, seconds(900));
   // Built by hand as an attacker would: valid claims, "alg":"none", empty signature.
-  const std::string by_hand =
-      b64url(R"({"alg":"none","typ":"JWT"})") + "." + b64url(valid_claims_json()) + ".";
+  const std::string by_hand = b64url(R"({"alg":"none","typ":"JWT"})") + "." + b64url(valid_claims_json()) + ".";
   EXPECT_FALSE(issuer.verify(by_hand, kNow));
   const std::string by_hand_with_sig = by_hand + "c2lnbmF0dXJl";
   EXPECT_FALSE(issuer.verify(by_hand_with_sig, kNow));
@@ -126,15 +124,15 @@ TEST(TokenIssuer, RejectsOtherHmacAlgorithmsEvenWithOurSecret) {
 TEST(TokenIssuer, RejectsSignedTokensWithMissingOrMalformedClaims) {
   const TokenIssuer issuer(kSecret, seconds(900));
   const char* bad_claims[] = {
-      R"({"name":"alice","sid":"s1","exp":1800000900})",                // no sub
-      R"({"sub":"42","sid":"s1","exp":1800000900})",                    // no name
-      R"({"sub":"42","name":"alice","exp":1800000900})",                // no sid
-      R"({"sub":"42","name":"alice","sid":"s1"})",                      // no exp
-      R"({"sub":42,"name":"alice","sid":"s1","exp":1800000900})",       // sub not a string
-      R"({"sub":"42x","name":"alice","sid":"s1","exp":1800000900})",    // sub not a number
-      R"({"sub":"-3","name":"alice","sid":"s1","exp":1800000900})",     // sub not positive
-      R"({"sub":"42","name":"","sid":"s1","exp":1800000900})",          // empty name
-      R"({"sub":"42","name":"alice","sid":"s1","exp":"1800000900"})",   // exp not a number
+      R"({"name":"alice","sid":"s1","exp":1800000900})",                      // no sub
+      R"({"sub":"42","sid":"s1","exp":1800000900})",                          // no name
+      R"({"sub":"42","name":"alice","exp":1800000900})",                      // no sid
+      R"({"sub":"42","name":"alice","sid":"s1"})",                            // no exp
+      R"({"sub":42,"name":"alice","sid":"s1","exp":1800000900})",             // sub not a string
+      R"({"sub":"42x","name":"alice","sid":"s1","exp":1800000900})",          // sub not a number
+      R"({"sub":"-3","name":"alice","sid":"s1","exp":1800000900})",           // sub not positive
+      R"({"sub":"42","name":"","sid":"s1","exp":1800000900})",                // empty name
+      R"({"sub":"42","name":"alice","sid":"s1","exp":"1800000900"})",         // exp not a number
       R"({"sub":"42","name":"alice","sid":"s1","exp":9223372036854775807})",  // exp * 1000 overflows
   };
   for (const char* claims : bad_claims) {

@@ -108,7 +108,9 @@ std::string odt_bytes() {
   return zip_of({{"mimetype", "application/vnd.oasis.opendocument.text"}, {"content.xml", "<x/>"}});
 }
 
-std::string pdf_bytes() { return "%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n"; }
+std::string pdf_bytes() {
+  return "%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n";
+}
 
 std::string png_header_bytes() {
   std::string png = "\x89PNG\r\n\x1a\n";
@@ -146,7 +148,9 @@ std::string wav_bytes() {
   put_le(wav, 0, 4);
   return wav;
 }
-std::string mp3_bytes() { return std::string("ID3\x03\x00\x00\x00\x00\x00\x00\xff\xfb\x90\x00", 14) + std::string(400, '\0'); }
+std::string mp3_bytes() {
+  return std::string("ID3\x03\x00\x00\x00\x00\x00\x00\xff\xfb\x90\x00", 14) + std::string(400, '\0');
+}
 std::string ogg_vorbis_bytes() {
   std::string ogg("OggS\x00\x02", 6);
   ogg += std::string(20, '\0');
@@ -154,7 +158,9 @@ std::string ogg_vorbis_bytes() {
   ogg += std::string(23, '\0');
   return ogg;
 }
-std::string flac_bytes() { return std::string("fLaC\x00\x00\x00\x22", 8) + std::string(34, '\0'); }
+std::string flac_bytes() {
+  return std::string("fLaC\x00\x00\x00\x22", 8) + std::string(34, '\0');
+}
 std::string iso_media_bytes(std::string_view brand) {  // MP4 / M4A / QuickTime: an ftyp box
   std::string box;
   put_be(box, 24, 4);
@@ -340,12 +346,26 @@ TEST(ExtensionFor, NamesStoredFiles) {
 
 TEST(MediaPolicy, DefaultAllowListCoversTheIssue) {
   MediaPolicy policy;
-  for (const char* mime :
-       {"image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4", "video/webm", "video/quicktime",
-        "audio/mpeg", "audio/ogg", "audio/wav", "audio/x-wav", "audio/mp4", "application/pdf", "text/plain",
-        "application/zip", "application/msword", "application/vnd.ms-excel", "application/vnd.ms-powerpoint",
-        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-        "application/vnd.oasis.opendocument.spreadsheet"}) {
+  for (const char* mime : {"image/jpeg",
+                           "image/png",
+                           "image/gif",
+                           "image/webp",
+                           "video/mp4",
+                           "video/webm",
+                           "video/quicktime",
+                           "audio/mpeg",
+                           "audio/ogg",
+                           "audio/wav",
+                           "audio/x-wav",
+                           "audio/mp4",
+                           "application/pdf",
+                           "text/plain",
+                           "application/zip",
+                           "application/msword",
+                           "application/vnd.ms-excel",
+                           "application/vnd.ms-powerpoint",
+                           "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+                           "application/vnd.oasis.opendocument.spreadsheet"}) {
     EXPECT_TRUE(policy.allowed(mime)) << mime;
   }
   for (const char* mime : {"text/html", "image/svg+xml", "application/octet-stream", "application/x-executable",

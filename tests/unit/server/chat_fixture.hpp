@@ -145,7 +145,8 @@ class EventRecorder {
   }
 
   // The first recorded event matching `match`, waiting up to `timeout` for it to be published.
-  std::optional<Recorded> wait_for_event(const EventPredicate& match, std::chrono::milliseconds timeout = kEventDeadline) {
+  std::optional<Recorded> wait_for_event(const EventPredicate& match,
+                                         std::chrono::milliseconds timeout = kEventDeadline) {
     std::unique_lock lock(mutex_);
     std::optional<Recorded> found;
     changed_.wait_for(lock, timeout, [&] {
@@ -280,7 +281,7 @@ class ChatWorld {
     auto promise = std::make_shared<std::promise<Result<AppendResult>>>();
     auto future = promise->get_future();
     chat_->send_message(actor, std::move(request),
-                       [promise](Result<AppendResult> result) { promise->set_value(std::move(result)); });
+                        [promise](Result<AppendResult> result) { promise->set_value(std::move(result)); });
     if (future.wait_for(kEventDeadline) != std::future_status::ready) {
       throw std::runtime_error("send_message never completed");
     }
@@ -302,13 +303,27 @@ class ChatWorld {
     return m;
   }
 
-  ChatService& chat() { return *chat_; }
-  Presence& presence() { return presence_; }
-  Typing& typing() { return typing_; }
-  SqliteStore& store() { return store_; }
-  EventRecorder& events() { return recorder_; }
-  const ChatOptions& options() const { return options_; }
-  std::string store_path() const { return dir_.file("chat.db"); }
+  ChatService& chat() {
+    return *chat_;
+  }
+  Presence& presence() {
+    return presence_;
+  }
+  Typing& typing() {
+    return typing_;
+  }
+  SqliteStore& store() {
+    return store_;
+  }
+  EventRecorder& events() {
+    return recorder_;
+  }
+  const ChatOptions& options() const {
+    return options_;
+  }
+  std::string store_path() const {
+    return dir_.file("chat.db");
+  }
 
  private:
   ChatOptions options_;

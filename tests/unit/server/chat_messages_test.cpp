@@ -16,7 +16,9 @@ std::string repeat(const std::string& unit, int times) {
   return out;
 }
 
-EventPredicate message_frame_in(RoomId room) { return frame_in_room("message", room); }
+EventPredicate message_frame_in(RoomId room) {
+  return frame_in_room("message", room);
+}
 
 // A room alice created and bob joined.
 struct TwoInARoom {

@@ -246,7 +246,7 @@ TEST(ChatRooms, WrongInviteIsNotFound) {
   w.events().clear();
 
   for (const std::string& invite : {std::string(""), std::string("nope"), secret.invite_code + "x",
-                                   secret.invite_code.substr(1), lobby.invite_code}) {
+                                    secret.invite_code.substr(1), lobby.invite_code}) {
     auto r = w.chat().join_by_invite(bob, invite);
     ASSERT_FALSE(r.ok()) << "'" << invite << "'";
     EXPECT_EQ(r.error().status, 404);

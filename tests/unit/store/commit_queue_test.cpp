@@ -323,7 +323,8 @@ TEST_F(CommitQueueSqliteTest, GaplessSeqsUnderEightProducers) {
   constexpr int kRooms = 4;
   std::vector<RoomId> rooms;
   std::vector<UserId> senders;
-  for (int r = 0; r < kRooms; ++r) rooms.push_back(store.create_room(test::numbered("room", r), false, alice, "", 1).id);
+  for (int r = 0; r < kRooms; ++r)
+    rooms.push_back(store.create_room(test::numbered("room", r), false, alice, "", 1).id);
   for (int p = 0; p < kProducers; ++p) senders.push_back(store.create_user(test::numbered("user", p), "h", 1)->id);
 
   // Completions run on the one writer thread; these are read only after the latch.

@@ -31,7 +31,8 @@ class SqliteMessagesTest : public ::testing::Test {
   // Room `general` with seq 1..n, created_at = 1000 + 10 * seq.
   void fill_general(int n) {
     std::vector<MessageDraft> drafts;
-    for (int i = 1; i <= n; ++i) drafts.push_back(draft(general, alice, test::numbered("m", i), std::nullopt, 1000 + 10 * i));
+    for (int i = 1; i <= n; ++i)
+      drafts.push_back(draft(general, alice, test::numbered("m", i), std::nullopt, 1000 + 10 * i));
     append(drafts);
   }
 
@@ -147,8 +148,9 @@ TEST_F(SqliteMessagesTest, FailedBatchStoresNothingAndLeavesNoGap) {
 }
 
 TEST_F(SqliteMessagesTest, TimestampsNeverGoBackwardsWithinARoom) {
-  const auto results = append({draft(general, alice, "a", std::nullopt, 5000), draft(general, alice, "b", std::nullopt, 4000),
-                               draft(random, alice, "c", std::nullopt, 3000)});
+  const auto results =
+      append({draft(general, alice, "a", std::nullopt, 5000), draft(general, alice, "b", std::nullopt, 4000),
+              draft(random, alice, "c", std::nullopt, 3000)});
   EXPECT_EQ(results[1].message.created_at, 5000);  // clock stepped back: clamped to the previous one
   EXPECT_EQ(results[2].message.created_at, 3000);  // other rooms are independent
   const auto later = append({draft(general, alice, "d", std::nullopt, 4500)});
@@ -331,11 +333,12 @@ TEST_F(SqliteMessagesTest, HotQueriesUseTheirIndexes) {
   const auto dedupe = raw.rows("EXPLAIN QUERY PLAN SELECT id FROM messages WHERE sender_id = 1 AND client_id = 'x'");
   EXPECT_NE(dedupe.find("messages_by_client_id"), std::string::npos) << dedupe;
   const auto since = raw.rows(
-      "EXPLAIN QUERY PLAN SELECT seq FROM messages WHERE room_id = 1 AND created_at > 5 ORDER BY created_at, id LIMIT 1");
+      "EXPLAIN QUERY PLAN SELECT seq FROM messages WHERE room_id = 1 AND created_at > 5 ORDER BY created_at, id LIMIT "
+      "1");
   EXPECT_NE(since.find("messages_by_room_time"), std::string::npos) << since;
   EXPECT_EQ(since.find("TEMP B-TREE"), std::string::npos) << since;
-  const auto page = raw.rows(
-      "EXPLAIN QUERY PLAN SELECT id FROM messages WHERE room_id = 1 AND seq < 9 ORDER BY seq DESC LIMIT 5");
+  const auto page =
+      raw.rows("EXPLAIN QUERY PLAN SELECT id FROM messages WHERE room_id = 1 AND seq < 9 ORDER BY seq DESC LIMIT 5");
   EXPECT_NE(page.find("messages_by_room_seq"), std::string::npos) << page;
   EXPECT_EQ(page.find("TEMP B-TREE"), std::string::npos) << page;
 }
