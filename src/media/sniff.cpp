@@ -26,10 +26,13 @@ constexpr std::array<std::string_view, 9> kOfficeTypes = {
 // The exact strings libmagic reports, which are not always the registered names: WAV is
 // "audio/x-wav", M4A is "audio/x-m4a", and WebM audio is reported as "video/webm" (libmagic
 // cannot tell it from WebM video), so "audio/webm" would never match and is left out.
-constexpr std::array<std::string_view, 16> kDefaultAllowedMedia = {
+// text/html is accepted as a plain file (kind "file"): like every non-media type it is only
+// ever served as a download (Content-Disposition: attachment, nosniff, a sandboxing CSP), so a
+// page uploaded under an image's name is stored as what it is and never rendered by us.
+constexpr std::array<std::string_view, 17> kDefaultAllowedMedia = {
     "image/jpeg",      "image/png",  "image/gif",       "image/webp", "video/mp4",   "video/webm",
     "video/quicktime", "audio/mpeg", "audio/ogg",       "audio/wav",  "audio/x-wav", "audio/mp4",
-    "audio/x-m4a",     "audio/flac", "application/pdf", "text/plain",
+    "audio/x-m4a",     "audio/flac", "application/pdf", "text/plain", "text/html",
 };
 constexpr std::string_view kZip = "application/zip";
 
@@ -37,7 +40,8 @@ struct Extension {
   std::string_view mime_type;
   std::string_view extension;
 };
-constexpr std::array<Extension, 27> kExtensions = {{
+constexpr std::array<Extension, 28> kExtensions = {{
+    {"text/html", ".html"},
     {"image/jpeg", ".jpg"},
     {"image/png", ".png"},
     {"image/gif", ".gif"},

@@ -214,9 +214,21 @@ describe('uploads: images, types and serving', { timeout: 60_000 }, () => {
     await expectDownload(srv, f3.url, png, 'chunked upload');
   });
 
-  it('type by content: HTML named x.png -> 415; text named x.png -> text/plain document, served as attachment with nosniff', async () => {
+  it('type by content: HTML named x.png is stored as HTML, not an image, and served as an attachment with nosniff; unknown types -> 415', async () => {
     const html = Buffer.from('<!DOCTYPE html>\n<html><head><title>x</title></head><body><script>alert(document.cookie)</script></body></html>\n');
-    expectError(await upload(srv, user.token, html, { filename: 'x.png', contentType: 'image/png' }), 415, 'unsupported_media_type', 'HTML as x.png:');
+    const h = assertUploaded(await upload(srv, user.token, html, { filename: 'x.png', contentType: 'image/png' }), html,
+      { mime: 'text/html', type: 'file', ext: '.html' });
+    assert.equal(h.width, undefined, 'not measured as an image');
+    assert.equal(h.thumbnail_url, undefined, 'no thumbnail');
+    const page = await expectDownload(srv, h.url, html, 'html');
+    assert.match(page.headers['content-type'], /^text\/html\b/, 'the sniffed type, not the claimed image/png');
+    assert.match(page.headers['content-disposition'] ?? '', /^attachment\b/i, 'downloaded, never rendered');
+    assert.equal(page.headers['x-content-type-options'], 'nosniff');
+    assert.match(page.headers['content-security-policy'] ?? '', /sandbox/);
+
+    // Bytes of no accepted type (here: random, sniffed as application/octet-stream) -> 415.
+    expectError(await upload(srv, user.token, randomBytes(4096), { filename: 'x.png', contentType: 'image/png' }), 415,
+      'unsupported_media_type', 'random bytes as x.png:');
 
     const text = textBytes(2000);
     const f = assertUploaded(await upload(srv, user.token, text, { filename: 'x.png', contentType: 'image/png' }), text,

@@ -184,14 +184,14 @@ constexpr std::string_view kHtml =
 
 // ---- sniffing decides by content ----
 
-TEST(ContentSniffer, HtmlNamedPngIsHtmlAndRefusedByDefault) {
+TEST(ContentSniffer, HtmlNamedPngIsHtmlAndAPlainFile) {
   TempDir dir;
   ContentSniffer sniffer;
   const SniffResult result = sniffer.sniff_file(dir.write("x.png", kHtml));
   ASSERT_TRUE(result.ok()) << result.error;
   EXPECT_EQ(result.mime_type, "text/html");
-  EXPECT_EQ(result.kind, "file");
-  EXPECT_FALSE(MediaPolicy().allowed(result.mime_type));
+  EXPECT_EQ(result.kind, "file");                        // never an image, whatever its name says
+  EXPECT_TRUE(MediaPolicy().allowed(result.mime_type));  // stored as a download
 }
 
 TEST(ContentSniffer, FilenameNeverDecidesTheType) {
@@ -340,7 +340,8 @@ TEST(ExtensionFor, NamesStoredFiles) {
   EXPECT_EQ(extension_for("application/vnd.openxmlformats-officedocument.wordprocessingml.document"), ".docx");
   EXPECT_EQ(extension_for("text/plain"), ".txt");
   // Types we do not list never get an extension that a browser or OS would act on.
-  EXPECT_EQ(extension_for("text/html"), ".bin");
+  EXPECT_EQ(extension_for("text/html"), ".html");
+  EXPECT_EQ(extension_for("application/x-executable"), ".bin");
   EXPECT_EQ(extension_for("image/svg+xml"), ".bin");
 }
 
@@ -368,7 +369,7 @@ TEST(MediaPolicy, DefaultAllowListCoversTheIssue) {
                            "application/vnd.oasis.opendocument.spreadsheet"}) {
     EXPECT_TRUE(policy.allowed(mime)) << mime;
   }
-  for (const char* mime : {"text/html", "image/svg+xml", "application/octet-stream", "application/x-executable",
+  for (const char* mime : {"image/svg+xml", "application/octet-stream", "application/x-executable",
                            "application/javascript", "text/xml", "application/x-empty", ""}) {
     EXPECT_FALSE(policy.allowed(mime)) << mime;
   }
