@@ -19,6 +19,9 @@ struct AccessClaims {
   std::string username;
   std::string session_id;
   TimeMs expires_at = 0;  // exp, in milliseconds
+
+  // The acting user as far as the token says (no last_seen: that is the store's).
+  User user() const { return User{user_id, username, 0, 0}; }
 };
 
 class TokenIssuer {

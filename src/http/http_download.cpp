@@ -94,10 +94,7 @@ void HttpSession::serve_file(BeastRequest request) {
     auto res = std::make_shared<http::response<http::empty_body>>(http::status::not_modified, 11);
     set_file_headers(*res, mime, etag, file, thumbnail);
     res->keep_alive(keep_alive);
-    stream_.expires_after(std::chrono::seconds(services_.config.http_idle_timeout_s));
-    return http::async_write(stream_, *res, [self = shared_from_this(), res, keep_alive](auto ec, std::size_t) {
-      if (!ec && keep_alive) self->read();
-    });
+    return send_response(std::move(res));
   }
 
   boost::beast::error_code ec;
@@ -130,10 +127,7 @@ void HttpSession::serve_file(BeastRequest request) {
     res->keep_alive(keep_alive);
     res->prepare_payload();
     if (head) res->content_length(last - range.first + 1);
-    stream_.expires_after(std::chrono::seconds(services_.config.http_idle_timeout_s));
-    return http::async_write(stream_, *res, [self = shared_from_this(), res, keep_alive](auto ec, std::size_t) {
-      if (!ec && keep_alive) self->read();
-    });
+    return send_response(std::move(res));
   }
 
   if (head) {
@@ -141,10 +135,7 @@ void HttpSession::serve_file(BeastRequest request) {
     set_file_headers(*res, mime, etag, file, thumbnail);
     res->keep_alive(keep_alive);
     res->content_length(size);  // what a GET would send; no body follows a HEAD reply
-    stream_.expires_after(std::chrono::seconds(services_.config.http_idle_timeout_s));
-    return http::async_write(stream_, *res, [self = shared_from_this(), res, keep_alive](auto ec, std::size_t) {
-      if (!ec && keep_alive) self->read();
-    });
+    return send_response(std::move(res));
   }
   auto res = std::make_unique<http::response<http::file_body>>(http::status::ok, 11);
   set_file_headers(*res, mime, etag, file, thumbnail);

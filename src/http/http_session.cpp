@@ -126,13 +126,7 @@ void HttpSession::write(HttpReply reply, bool keep_alive) {
   res->body() = std::move(reply.body);
   res->keep_alive(keep_alive);
   res->prepare_payload();
-  stream_.expires_after(std::chrono::seconds(services_.config.http_idle_timeout_s));
-  http::async_write(stream_, *res,
-                    [self = shared_from_this(), res, keep_alive](boost::system::error_code ec, std::size_t) {
-                      if (ec) return;
-                      if (!keep_alive) return self->drain_then_close();
-                      self->read();
-                    });
+  send_response(std::move(res));
 }
 
 void HttpSession::drain_then_close() {
@@ -196,7 +190,7 @@ void HttpSession::upgrade(BeastRequest request) {
   }
   auto claims = services_.auth.authenticate(token, now_ms());
   if (!claims.ok()) return write(error_reply(claims.error()), false);
-  const User user{claims.value().user_id, claims.value().username, 0, 0};
+  const User user = claims.value().user();
   if (services_.chat.presence().connections_of(user.id) >= services_.config.max_connections_per_user) {
     return write(error_reply(ApiError::rate_limited(5)), false);
   }

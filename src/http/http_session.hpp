@@ -8,6 +8,7 @@
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
 #include <memory>
 #include <optional>
 
@@ -37,6 +38,18 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   // and discarded for a bounded time first, so a client whose request was refused half-way (an
   // upload over the limit) sees the reply instead of a connection reset.
   void write(HttpReply reply, bool keep_alive);
+  // Writes a complete response under the idle timeout, then reads the next request, or closes
+  // (drain_then_close) when the response is not keep-alive.
+  template <class Response>
+  void send_response(std::shared_ptr<Response> res) {
+    stream_.expires_after(std::chrono::seconds(services_.config.http_idle_timeout_s));
+    boost::beast::http::async_write(stream_, *res,
+                                    [self = shared_from_this(), res](boost::system::error_code ec, std::size_t) {
+                                      if (ec) return;
+                                      if (!res->keep_alive()) return self->drain_then_close();
+                                      self->read();
+                                    });
+  }
   void drain_then_close();
 
   // http_upload.cpp: POST /api/upload-file, streamed to disk.

@@ -33,7 +33,7 @@ void HttpSession::start_upload() {
 
   auto claims = services_.auth.authenticate(bearer_token(header[http::field::authorization]), now_ms());
   if (!claims.ok()) return write(error_reply(claims.error()), false);
-  const User user{claims.value().user_id, claims.value().username, 0, 0};
+  const User user = claims.value().user();
   const auto boundary = boundary_from_content_type(header[http::field::content_type]);
   if (!boundary)
     return write(error_reply(ApiError::bad_request("expected multipart/form-data with a boundary")), false);

@@ -37,7 +37,7 @@ Result<User> RestApi::authenticate(const HttpRequest& req) const {
   if (token.empty()) return ApiError::unauthorized();
   auto claims = s_.auth.authenticate(token, now_ms());
   if (!claims.ok()) return claims.error();
-  return User{claims.value().user_id, claims.value().username, 0, 0};
+  return claims.value().user();
 }
 
 // Scrapers on the same machine need nothing; from elsewhere the configured metrics token is

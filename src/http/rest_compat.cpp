@@ -108,17 +108,9 @@ HttpReply RestApi::compat_update_status(const HttpRequest& req, const User& me) 
   if (s == "typing") {
     s_.chat.typing_everywhere(me);  // expires by itself after the typing TTL
   } else {
-    PresenceStatus chosen;
-    if (s == "online") {
-      chosen = PresenceStatus::online;
-    } else if (s == "away") {
-      chosen = PresenceStatus::away;
-    } else if (s == "offline") {
-      chosen = PresenceStatus::offline;
-    } else {
-      return error_reply(ApiError::bad_request("\"status\" must be online, away, offline or typing"));
-    }
-    auto changed = s_.chat.set_status(me, chosen, true);
+    const auto chosen = parse_presence_status(s);
+    if (!chosen) return error_reply(ApiError::bad_request("\"status\" must be online, away, offline or typing"));
+    auto changed = s_.chat.set_status(me, *chosen, true);
     if (!changed.ok()) return error_reply(changed.error());
   }
   return json_reply(200, status_json(*user, s_.chat.presence()));

@@ -16,6 +16,13 @@ std::string_view to_string(PresenceStatus status) {
   return "offline";
 }
 
+std::optional<PresenceStatus> parse_presence_status(std::string_view text) {
+  for (auto status : {PresenceStatus::online, PresenceStatus::away, PresenceStatus::offline}) {
+    if (text == to_string(status)) return status;
+  }
+  return std::nullopt;
+}
+
 namespace {
 
 void write_time_or_null(JsonWriter& w, std::string_view name, TimeMs ms) {

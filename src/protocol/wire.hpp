@@ -15,6 +15,8 @@ namespace parley {
 
 enum class PresenceStatus { online, away, offline };
 std::string_view to_string(PresenceStatus status);
+// "online", "away" or "offline"; nullopt for anything else.
+std::optional<PresenceStatus> parse_presence_status(std::string_view text);
 
 struct MemberView {
   User user;

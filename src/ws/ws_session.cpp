@@ -278,15 +278,12 @@ void WsSession::on_delete(Object frame) {
 
 void WsSession::on_status(Object frame) {
   const auto status = string_field(frame, "status");
-  PresenceStatus chosen;
-  if (status.ok() && status.value == "online") {
-    chosen = PresenceStatus::online;
-  } else if (status.ok() && status.value == "away") {
-    chosen = PresenceStatus::away;
-  } else {
+  // A connected user is online or away; hiding (offline) is the compatibility API's choice.
+  const auto chosen = status.ok() ? parse_presence_status(status.value) : std::nullopt;
+  if (!chosen || *chosen == PresenceStatus::offline) {
     return refuse(ApiError::bad_request("\"status\" must be \"online\" or \"away\""), "status");
   }
-  auto result = services_.chat.set_status(login_.user, chosen, false);
+  auto result = services_.chat.set_status(login_.user, *chosen, false);
   if (!result.ok()) return refuse(result.error(), "status");
   note_success();
 }
