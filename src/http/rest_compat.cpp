@@ -85,15 +85,7 @@ HttpReply RestApi::compat_get_messages(const HttpRequest& req, const User& me) {
   }
   auto page = s_.chat.history(me, q);
   if (!page.ok()) return error_reply(page.error());
-  JsonWriter w;
-  w.begin_object().key("messages").begin_array();
-  for (const auto& m : page.value().messages) {
-    w.begin_object();
-    write_message_fields(w, m);
-    w.end_object();
-  }
-  w.end_array().end_object();
-  return json_reply(200, w.take());
+  return json_reply(200, history_json(page.value(), false));
 }
 
 HttpReply RestApi::compat_update_status(const HttpRequest& req, const User& me) {

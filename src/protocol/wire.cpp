@@ -154,7 +154,7 @@ std::string members_json(const std::vector<MemberView>& members, const std::vect
   return w.take();
 }
 
-std::string history_json(const HistoryPage& page) {
+std::string history_json(const HistoryPage& page, bool with_has_more) {
   JsonWriter w;
   w.begin_object().key("messages").begin_array();
   for (const auto& m : page.messages) {
@@ -162,7 +162,9 @@ std::string history_json(const HistoryPage& page) {
     write_message_fields(w, m);
     w.end_object();
   }
-  w.end_array().field("has_more", page.has_more).end_object();
+  w.end_array();
+  if (with_has_more) w.field("has_more", page.has_more);
+  w.end_object();
   return w.take();
 }
 

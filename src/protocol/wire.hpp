@@ -44,7 +44,8 @@ std::string message_json(const Message& m);
 std::string room_json(const RoomView& view);
 std::string rooms_json(const std::vector<RoomView>& views);
 std::string members_json(const std::vector<MemberView>& members, const std::vector<TimeMs>& last_seen);
-std::string history_json(const HistoryPage& page);
+// {"messages":[...],"has_more":bool}; the compatibility API's /getMessages has no has_more.
+std::string history_json(const HistoryPage& page, bool with_has_more = true);
 std::string user_json(const User& user);
 std::string auth_json(const AuthReply& reply);
 std::string error_json(const ApiError& error);  // REST error body
