@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake pkg-config ccache git clang-format
+  build-essential cmake pkg-config ccache git clang-format openssl
   libboost1.81-dev libssl-dev libsqlite3-dev libsodium-dev libjwt-dev
   libsimdjson-dev libspdlog-dev libfmt-dev libcli11-dev libmagic-dev libvips-dev
   libgtest-dev libgmock-dev libbenchmark-dev

@@ -33,6 +33,8 @@ Config parse_serve_args(int argc, char** argv) {
   setting(app, "worker-threads", c.worker_threads, "threads for blocking work")->check(CLI::Range(1, 256));
   setting(app, "allowed-origins", c.allowed_origins, "extra browser origins allowed to open WebSockets")
       ->delimiter(',');
+  setting(app, "tls-cert", c.tls_cert, "PEM certificate chain (leaf first): serve HTTPS/WSS only (TLS 1.2+)");
+  setting(app, "tls-key", c.tls_key, "PEM private key of --tls-cert");
   setting(app, "data-dir", c.data_dir, "directory for the database and secrets");
   setting(app, "sqlite-sync", c.sqlite_sync, "full or normal")->check(CLI::IsMember({"full", "normal"}));
   setting(app, "max-commit-batch", c.max_commit_batch, "messages per group commit")->check(CLI::Range(1, 100000));
@@ -112,6 +114,7 @@ Config parse_serve_args(int argc, char** argv) {
   if (c.replay_limit >= c.outbound_queue_frames) {
     throw std::runtime_error("--replay-limit must be smaller than --outbound-queue-frames");
   }
+  if (c.tls_cert.empty() != c.tls_key.empty()) throw std::runtime_error("--tls-cert and --tls-key go together");
   return c;
 }
 

@@ -16,6 +16,8 @@ struct Config {
   int threads = 0;                           // I/O threads, one io_context each; 0: one per core
   int worker_threads = 4;                    // blocking work: REST handlers, password hashing, store reads
   std::vector<std::string> allowed_origins;  // browser origins allowed to open WebSockets (own origin always)
+  std::string tls_cert;  // PEM certificate chain: with tls_key, the server speaks only HTTPS and WSS
+  std::string tls_key;   // PEM private key of tls_cert
 
   // ---- storage
   std::string data_dir = "./data";

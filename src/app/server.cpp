@@ -10,6 +10,7 @@
 
 #include "auth/secret.hpp"
 #include "http/http_session.hpp"
+#include "net/tls.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace parley {
@@ -90,6 +91,9 @@ Server::Server(Config config)
   services_ = std::make_unique<Services>(Services{config_, *store_, *chat_, *media_, *auth_, *tokens_, metrics_,
                                                   api_limiter_, auth_limiter_, workers_, shards_});
   api_ = std::make_unique<RestApi>(*services_);
+  if (!config_.tls_cert.empty()) {
+    tls_ = std::make_unique<asio::ssl::context>(net::server_tls_context(config_.tls_cert, config_.tls_key));
+  }
 
   const auto endpoint = parse_listen(config_.listen);
   acceptor_.open(endpoint.protocol());
@@ -109,7 +113,7 @@ void Server::accept() {
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
     if (!ec) {
       socket.set_option(tcp::no_delay(true), ec);
-      std::make_shared<HttpSession>(std::move(socket), *services_, *api_, shard)->run();
+      std::make_shared<HttpSession>(std::move(socket), *services_, *api_, shard, tls_.get())->run();
     }
     accept();
   });
@@ -119,8 +123,8 @@ int Server::run() {
   const auto bound = acceptor_.local_endpoint();
   asio::post(acceptor_.get_executor(), [this] { accept(); });
   shards_.start();
-  spdlog::info("listening on {}:{} (threads={}, data_dir={})", bound.address().to_string(), bound.port(),
-               shards_.size(), config_.data_dir);
+  spdlog::info("listening on {}:{} (threads={}, data_dir={}, {})", bound.address().to_string(), bound.port(),
+               shards_.size(), config_.data_dir, tls_ ? "https" : "http");
 
   asio::signal_set signals(timers_, SIGTERM, SIGINT);
   signals.async_wait([this](boost::system::error_code ec, int signal) {

@@ -4,6 +4,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <memory>
@@ -58,6 +59,7 @@ class Server {
   boost::asio::thread_pool workers_;
   std::unique_ptr<Services> services_;
   std::unique_ptr<RestApi> api_;
+  std::unique_ptr<boost::asio::ssl::context> tls_;  // null: plain HTTP
   boost::asio::ip::tcp::acceptor acceptor_;
 };
 

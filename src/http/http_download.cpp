@@ -148,7 +148,7 @@ void HttpSession::serve_file(BeastRequest request) {
 // A large file may take a while on a slow link: the idle timeout applies to each write step
 // (a client that stops reading is dropped), not to the whole transfer.
 void HttpSession::write_file_reply(std::shared_ptr<FileReply> reply, bool keep_alive) {
-  stream_.expires_after(std::chrono::seconds(services_.config.http_idle_timeout_s));
+  stream_.next_layer().expires_after(std::chrono::seconds(services_.config.http_idle_timeout_s));
   http::async_write_some(stream_, reply->serializer,
                          [self = shared_from_this(), reply, keep_alive](boost::beast::error_code ec, std::size_t) {
                            if (ec) return;

@@ -18,15 +18,29 @@ namespace parley {
 namespace beast = boost::beast;
 namespace http = beast::http;
 
-HttpSession::HttpSession(boost::asio::ip::tcp::socket socket, Services& services, RestApi& api, Shard& shard)
-    : stream_(std::move(socket)), services_(services), api_(api), shard_(shard) {
+HttpSession::HttpSession(boost::asio::ip::tcp::socket socket, Services& services, RestApi& api, Shard& shard,
+                         boost::asio::ssl::context* tls)
+    : stream_(beast::tcp_stream(std::move(socket))), services_(services), api_(api), shard_(shard) {
+  if (tls) stream_.use_tls(*tls);
   boost::system::error_code ec;
   const auto endpoint = stream_.socket().remote_endpoint(ec);
   if (!ec) client_address_ = endpoint.address().to_string();
 }
 
 void HttpSession::run() {
+  if (stream_.is_tls()) return handshake();
   read();
+}
+
+// The TLS handshake shares the first request's deadline: a silent client goes as quickly.
+void HttpSession::handshake() {
+  stream_.next_layer().expires_after(std::chrono::seconds(services_.config.handshake_timeout_s));
+  stream_.tls().async_handshake(boost::asio::ssl::stream_base::server,
+                                [self = shared_from_this()](boost::system::error_code ec) {
+                                  // A failed handshake ends the session: the socket closes with it.
+                                  if (ec) return spdlog::debug("tls handshake failed: {}", ec.message());
+                                  self->read();
+                                });
 }
 
 void HttpSession::read() {
@@ -36,7 +50,7 @@ void HttpSession::read() {
   header_parser_->body_limit(boost::none);
   // A new connection must send its first request within the handshake timeout (half-open and
   // silent clients go quickly); between keep-alive requests it may idle for the idle timeout.
-  stream_.expires_after(
+  stream_.next_layer().expires_after(
       std::chrono::seconds(served_any_ ? services_.config.http_idle_timeout_s : services_.config.handshake_timeout_s));
   http::async_read_header(
       stream_, buffer_, *header_parser_,
@@ -134,7 +148,7 @@ void HttpSession::drain_then_close() {
   stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
   if (!drain_deadline_set_) {
     drain_deadline_set_ = true;
-    stream_.expires_after(std::chrono::seconds(2));  // the whole drain, not per read
+    stream_.next_layer().expires_after(std::chrono::seconds(2));  // the whole drain, not per read
   }
   chunk_.resize(16 * 1024);
   stream_.async_read_some(boost::asio::buffer(chunk_),

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -15,6 +14,7 @@
 #include "app/services.hpp"
 #include "http/http_types.hpp"
 #include "http/rest_api.hpp"
+#include "net/stream.hpp"
 #include "ws/shards.hpp"
 
 namespace parley {
@@ -23,11 +23,14 @@ struct UploadState;
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
-  HttpSession(boost::asio::ip::tcp::socket socket, Services& services, RestApi& api, Shard& shard);
+  // tls: the server's TLS context, or null for plain HTTP.
+  HttpSession(boost::asio::ip::tcp::socket socket, Services& services, RestApi& api, Shard& shard,
+              boost::asio::ssl::context* tls);
   ~HttpSession();
   void run();
 
  private:
+  void handshake();
   void read();
   void on_header(boost::system::error_code ec);
   void on_read(boost::system::error_code ec);
@@ -42,7 +45,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   // (drain_then_close) when the response is not keep-alive.
   template <class Response>
   void send_response(std::shared_ptr<Response> res) {
-    stream_.expires_after(std::chrono::seconds(services_.config.http_idle_timeout_s));
+    stream_.next_layer().expires_after(std::chrono::seconds(services_.config.http_idle_timeout_s));
     boost::beast::http::async_write(stream_, *res,
                                     [self = shared_from_this(), res](boost::system::error_code ec, std::size_t) {
                                       if (ec) return;
@@ -63,7 +66,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void serve_file(BeastRequest request);
   void write_file_reply(std::shared_ptr<FileReply> reply, bool keep_alive);
 
-  boost::beast::tcp_stream stream_;
+  net::Stream stream_;
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::empty_body>> header_parser_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> body_parser_;

@@ -64,7 +64,7 @@ void HttpSession::read_upload_chunk() {
   body.data = chunk_.data();
   body.size = chunk_.size();
   // Each chunk must arrive within the idle timeout: a stalled upload does not hold a file open.
-  stream_.expires_after(std::chrono::seconds(services_.config.http_idle_timeout_s));
+  stream_.next_layer().expires_after(std::chrono::seconds(services_.config.http_idle_timeout_s));
   http::async_read(
       stream_, buffer_, *upload_parser_,
       [self = shared_from_this()](boost::system::error_code ec, std::size_t) { self->on_upload_chunk(ec); });

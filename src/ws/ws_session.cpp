@@ -13,7 +13,7 @@ namespace parley {
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 
-WsSession::WsSession(beast::tcp_stream stream, Services& services, Shard& shard, WsLogin login,
+WsSession::WsSession(net::Stream stream, Services& services, Shard& shard, WsLogin login,
                      std::optional<RoomId> bound_room, std::optional<Seq> since_seq)
     : ws_(std::move(stream)),
       services_(services),

@@ -6,7 +6,6 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/websocket/stream.hpp>
@@ -18,6 +17,7 @@
 
 #include "app/services.hpp"
 #include "bus/bus.hpp"
+#include "net/stream.hpp"
 #include "ws/shards.hpp"
 
 namespace parley {
@@ -32,8 +32,8 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   using Request = boost::beast::http::request<boost::beast::http::string_body>;
 
   // bound_room: /ws/chat/{id} (visibility already checked); nullopt for /ws.
-  WsSession(boost::beast::tcp_stream stream, Services& services, Shard& shard, WsLogin login,
-            std::optional<RoomId> bound_room, std::optional<Seq> since_seq);
+  WsSession(net::Stream stream, Services& services, Shard& shard, WsLogin login, std::optional<RoomId> bound_room,
+            std::optional<Seq> since_seq);
 
   void start(Request request);
 
@@ -73,7 +73,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   void send(std::string frame) { send(share(std::move(frame))); }
   void write_next();
 
-  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  boost::beast::websocket::stream<net::Stream> ws_;
   boost::beast::flat_buffer buffer_;
   Services& services_;
   Shard& shard_;

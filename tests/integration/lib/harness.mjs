@@ -15,6 +15,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import http from 'node:http';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -152,8 +153,9 @@ class Server {
     this._exit = null; // promise of {code, signal} for the current process
   }
 
-  get baseUrl() { return `http://127.0.0.1:${this.port}`; }
-  get wsUrl() { return `ws://127.0.0.1:${this.port}`; }
+  get tls() { return !!this.options['tls-cert']; }
+  get baseUrl() { return `${this.tls ? 'https' : 'http'}://127.0.0.1:${this.port}`; }
+  get wsUrl() { return `${this.tls ? 'wss' : 'ws'}://127.0.0.1:${this.port}`; }
   logs() { return this._log; }
   get running() { return !!this.proc && this.proc.exitCode === null && this.proc.signalCode === null; }
 
@@ -278,7 +280,7 @@ class Server {
 /**
  * api(baseUrl, method, path, body, token) -> {status, headers, json, text}
  * body: object (sent as JSON), string or Buffer (sent raw), undefined (no body).
- * opts.headers: extra/override headers. A fresh connection per request (no stale keep-alive
+ * opts.headers: extra/override headers; opts.ca: CA certificates (PEM) trusted for https. A fresh connection per request (no stale keep-alive
  * sockets across server restarts).
  */
 export function api(baseUrl, method, p, body, token, opts = {}) {
@@ -294,7 +296,8 @@ export function api(baseUrl, method, p, body, token, opts = {}) {
   Object.assign(headers, opts.headers || {});
   for (const [k, v] of Object.entries(headers)) if (v === undefined) delete headers[k];
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, headers, agent: false, timeout: opts.timeoutMs ?? HTTP_TIMEOUT_MS }, (res) => {
+    const transport = url.protocol === 'https:' ? https : http;
+    const req = transport.request(url, { method, headers, agent: false, ca: opts.ca, timeout: opts.timeoutMs ?? HTTP_TIMEOUT_MS }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => {
@@ -544,7 +547,7 @@ export function stripMeta(f) {
 
 /**
  * Opens a WebSocket and resolves a WsClient once open. A refused upgrade rejects with an Error
- * carrying .status (HTTP status) and .body. opts: headers, autoPong (default true), timeoutMs.
+ * carrying .status (HTTP status) and .body. opts: headers, autoPong (default true), timeoutMs, ca (PEM, wss).
  */
 export function connectWs(url, opts = {}) {
   return new Promise((resolve, reject) => {
@@ -554,6 +557,7 @@ export function connectWs(url, opts = {}) {
       perMessageDeflate: false, // frame sizes on the wire are what we wrote
       handshakeTimeout: opts.timeoutMs ?? HTTP_TIMEOUT_MS,
       maxPayload: 16 * 1024 * 1024,
+      ca: opts.ca,
     });
     // Built before 'open' so that frames sent right after the upgrade are not missed.
     const client = new WsClient(ws, url);
