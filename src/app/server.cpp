@@ -122,6 +122,9 @@ void Server::accept() {
 int Server::run() {
   const auto bound = acceptor_.local_endpoint();
   asio::post(acceptor_.get_executor(), [this] { accept(); });
+  for (std::size_t i = 0; i < shards_.size(); ++i) {
+    shards_.at(i).start_heartbeat(std::chrono::seconds(config_.heartbeat_s));
+  }
   shards_.start();
   spdlog::info("listening on {}:{} (threads={}, data_dir={}, {})", bound.address().to_string(), bound.port(),
                shards_.size(), config_.data_dir, tls_ ? "https" : "http");

@@ -11,6 +11,7 @@
 #include "http/upload_state.hpp"
 #include "protocol/json_input.hpp"
 #include "util/clock.hpp"
+#include "ws/handshake.hpp"
 #include "ws/ws_session.hpp"
 
 namespace parley {
@@ -192,6 +193,7 @@ void HttpSession::upgrade(BeastRequest request) {
   const bool multi_room = seg.size() == 1 && seg[0] == "ws";
   const bool one_room = seg.size() == 3 && seg[0] == "ws" && seg[1] == "chat";
   if (!multi_room && !one_room) return write(error_reply(ApiError::not_found("no such endpoint")), false);
+  if (auto refusal = ws::check_upgrade(request)) return write(std::move(*refusal), false);
   if (!origin_allowed(request, services_.config)) {
     return write(error_reply(ApiError::forbidden("origin not allowed")), false);
   }
@@ -224,9 +226,12 @@ void HttpSession::upgrade(BeastRequest request) {
     }
   }
   spdlog::debug("ws upgrade path={} user={}", path, user.id);
-  auto session = std::make_shared<WsSession>(std::move(stream_), services_, shard_,
-                                             WsLogin{user, claims.value().session_id}, room, since_seq);
-  session->start(std::move(request));
+  // A client may send frames right behind its upgrade request: what was read of them goes along.
+  const auto early = buffer_.cdata();
+  auto session =
+      std::make_shared<WsSession>(std::move(stream_), services_, shard_, WsLogin{user, claims.value().session_id}, room,
+                                  since_seq, std::string(static_cast<const char*>(early.data()), early.size()));
+  session->start(request[http::field::sec_websocket_key]);
 }
 
 }  // namespace parley

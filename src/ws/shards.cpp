@@ -35,8 +35,37 @@ void Shard::deliver(const BusEvent& event) {
 }
 
 void Shard::close_all_for_shutdown() {
-  for (auto* session : sessions_)
-    session->close(boost::beast::websocket::close_code::going_away, "server shutting down");
+  for (auto* session : sessions_) session->close(ws::CloseCode::going_away, "server shutting down");
+}
+
+void Shard::schedule_flush(std::shared_ptr<WsSession> session) {
+  to_flush_.push_back(std::move(session));
+  if (flush_posted_) return;
+  flush_posted_ = true;
+  boost::asio::post(context_, [this] { run_flushes(); });
+}
+
+void Shard::run_flushes() {
+  flush_posted_ = false;
+  flushing_.swap(to_flush_);  // sessions scheduled while flushing wait for the next pass
+  for (auto& session : flushing_) session->flush();
+  flushing_.clear();
+}
+
+void Shard::start_heartbeat(std::chrono::seconds heartbeat) {
+  // A few sweeps per heartbeat keep pings and drops within a quarter period of their due time.
+  sweep_interval_ = std::clamp<std::chrono::milliseconds>(heartbeat / 4, std::chrono::milliseconds(100),
+                                                          std::chrono::milliseconds(1000));
+  boost::asio::post(context_, [this] { sweep(); });
+}
+
+void Shard::sweep() {
+  const auto now = std::chrono::steady_clock::now();
+  for (auto* session : sessions_) session->check_liveness(now);
+  sweep_timer_.expires_after(sweep_interval_);
+  sweep_timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) sweep();
+  });
 }
 
 Shards::Shards(std::size_t count, Bus& bus) {

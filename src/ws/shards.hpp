@@ -5,6 +5,8 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <memory>
 #include <thread>
 #include <unordered_map>
@@ -30,8 +32,22 @@ class Shard {
   void close_all_for_shutdown();
   std::size_t session_count() const { return sessions_.size(); }
 
+  // Writes are deferred to the end of the current pass of the event loop: a connection that
+  // receives several frames in the meantime sends them in one write.
+  void schedule_flush(std::shared_ptr<WsSession> session);
+  // Starts the heartbeat sweep over this shard's connections (from any thread, before run).
+  void start_heartbeat(std::chrono::seconds heartbeat);
+
  private:
+  void run_flushes();
+  void sweep();
+
   boost::asio::io_context context_{1};
+  std::vector<std::shared_ptr<WsSession>> to_flush_;
+  std::vector<std::shared_ptr<WsSession>> flushing_;
+  bool flush_posted_ = false;
+  boost::asio::steady_timer sweep_timer_{context_};
+  std::chrono::milliseconds sweep_interval_{1000};
   std::unordered_map<RoomId, std::vector<WsSession*>> rooms_;
   std::unordered_set<WsSession*> sessions_;
 };

@@ -3,91 +3,11 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
-#include <boost/beast/websocket/error.hpp>
 
 #include "protocol/json_input.hpp"
 #include "protocol/wire.hpp"
 
 namespace parley {
-
-namespace beast = boost::beast;
-namespace websocket = beast::websocket;
-
-WsSession::WsSession(net::Stream stream, Services& services, Shard& shard, WsLogin login,
-                     std::optional<RoomId> bound_room, std::optional<Seq> since_seq)
-    : ws_(std::move(stream)),
-      services_(services),
-      shard_(shard),
-      login_(std::move(login)),
-      bound_room_(bound_room),
-      since_seq_(since_seq) {}
-
-void WsSession::start(Request request) {
-  const auto& cfg = services_.config;
-  beast::get_lowest_layer(ws_).expires_never();  // the websocket timeouts take over from here
-  websocket::stream_base::timeout timeouts;
-  timeouts.handshake_timeout = std::chrono::seconds(cfg.handshake_timeout_s);
-  // Beast pings after half the idle timeout without traffic and drops the peer when the whole
-  // timeout passes without a frame: a ping every heartbeat_s, dropped after missing two.
-  timeouts.idle_timeout = std::chrono::seconds(2 * cfg.heartbeat_s);
-  timeouts.keep_alive_pings = true;
-  ws_.set_option(timeouts);
-  ws_.read_message_max(static_cast<std::size_t>(cfg.max_frame_bytes));
-  ws_.text(true);
-  ws_.async_accept(request, [self = shared_from_this()](boost::system::error_code ec) { self->on_accept(ec); });
-}
-
-void WsSession::on_accept(boost::system::error_code ec) {
-  if (ec) return;  // the handshake failed; nothing was registered yet
-  accepted_ = true;
-  shard_.add(this);
-  services_.metrics.ws_connections.fetch_add(1, std::memory_order_relaxed);
-  services_.metrics.ws_connections_total.fetch_add(1, std::memory_order_relaxed);
-  services_.chat.presence().connected(login_.user);
-  send(hello_frame(login_.user, services_.config.heartbeat_s));
-  if (bound_room_) join(*bound_room_, since_seq_);
-  read();
-}
-
-void WsSession::read() {
-  ws_.async_read(buffer_, [self = shared_from_this()](boost::system::error_code ec, std::size_t bytes) {
-    self->on_read(ec, bytes);
-  });
-}
-
-void WsSession::on_read(boost::system::error_code ec, std::size_t) {
-  if (ec) {
-    // Closed by the peer, by us, by a timeout, or by Beast itself after a protocol violation
-    // (it has then already sent 1009 for an oversized message or 1007 for invalid UTF-8).
-    return teardown();
-  }
-  services_.metrics.ws_frames_in.fetch_add(1, std::memory_order_relaxed);
-  if (!closing_) {
-    const auto data = buffer_.cdata();
-    try {
-      handle_text(std::string_view(static_cast<const char*>(data.data()), data.size()));
-    } catch (const std::exception& e) {
-      // A store failure while handling one frame: that frame fails, the connection goes on.
-      spdlog::error("ws frame failed: user={} error={}", login_.user.id, e.what());
-      send(error_frame("internal", "internal server error"));
-    }
-  }
-  buffer_.consume(buffer_.size());
-  read();
-}
-
-void WsSession::teardown() {
-  if (torn_down_) return;
-  torn_down_ = true;
-  for (const auto& [room, seq] : rooms_) {
-    shard_.unsubscribe(room, this);
-    (void)services_.chat.typing(login_.user, room, false, true);
-  }
-  rooms_.clear();
-  shard_.remove(this);
-  services_.metrics.ws_connections.fetch_sub(1, std::memory_order_relaxed);
-  services_.chat.presence().disconnected(login_.user);
-}
 
 // ---------------------------------------------------------------- inbound frames
 
@@ -131,7 +51,7 @@ void WsSession::refuse(const ApiError& error, std::string_view ref) {
   // Refusals in a row mean a client that ignores its errors (a flood or a broken loop):
   // past the limit it is cut off rather than allowed to keep the server busy.
   if (++refused_in_row_ >= services_.config.abuse_close_after) {
-    close(websocket::close_code::policy_error, "too many refused frames");
+    close(ws::CloseCode::policy, "too many refused frames");
   }
 }
 
@@ -228,7 +148,7 @@ void WsSession::on_message(Object frame) {
   if (attachment.ok()) request.attachment = std::string(attachment.value);
   request.membership_checked = rooms_.count(*room) > 0;
   // The completion runs on the writer thread: hop back to this connection's thread.
-  auto done = [weak = weak_from_this(), executor = ws_.get_executor(), ref](Result<AppendResult> result) {
+  auto done = [weak = weak_from_this(), executor = stream_.get_executor(), ref](Result<AppendResult> result) {
     boost::asio::post(executor, [weak, ref, result = std::move(result)]() {
       auto self = weak.lock();
       if (!self || self->closing_) return;
@@ -307,61 +227,13 @@ void WsSession::deliver(const BusEvent& event) {
     case BusEvent::Kind::unsubscribe_user:
       if (event.user == login_.user.id) {
         // Not synchronously: the shard may be iterating the room's list right now.
-        boost::asio::post(ws_.get_executor(),
+        boost::asio::post(stream_.get_executor(),
                           [self = shared_from_this(), room = event.room] { self->drop_room(room); });
       }
       return;
     case BusEvent::Kind::close_login:
-      if (event.login_session == login_.session_id) close(websocket::close_code::policy_error, "login revoked");
+      if (event.login_session == login_.session_id) close(ws::CloseCode::policy, "login revoked");
       return;
-  }
-}
-
-void WsSession::send(std::shared_ptr<const std::string> frame) {
-  if (closing_ || torn_down_) return;
-  if (outbox_.size() >= static_cast<std::size_t>(services_.config.outbound_queue_frames)) {
-    // A consumer that cannot keep up is cut off instead of growing memory without bound; it
-    // resumes with since_seq and loses nothing.
-    services_.metrics.slow_consumers_closed.fetch_add(1, std::memory_order_relaxed);
-    return close(websocket::close_code::try_again_later, "too slow");
-  }
-  outbox_.push_back(std::move(frame));
-  if (!writing_) write_next();
-}
-
-void WsSession::write_next() {
-  if (outbox_.empty()) {
-    writing_ = false;
-    if (closing_ && !torn_down_) {
-      ws_.async_close(close_reason_, [self = shared_from_this()](boost::system::error_code) {});
-    }
-    return;
-  }
-  writing_ = true;
-  ws_.async_write(boost::asio::buffer(*outbox_.front()),
-                  [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-                    self->outbox_.pop_front();
-                    if (ec) {
-                      self->outbox_.clear();
-                      self->writing_ = false;
-                      return;  // the read loop sees the failure too and tears down
-                    }
-                    self->services_.metrics.ws_frames_out.fetch_add(1, std::memory_order_relaxed);
-                    self->write_next();
-                  });
-}
-
-void WsSession::close(websocket::close_code code, std::string_view reason) {
-  if (closing_ || torn_down_ || !accepted_) return;
-  closing_ = true;
-  close_reason_ = websocket::close_reason(code, reason);
-  // Whatever is still queued is dropped (the client resumes with since_seq); a write already
-  // in flight finishes first, then write_next() sends the close frame.
-  if (writing_) {
-    outbox_.erase(outbox_.begin() + 1, outbox_.end());
-  } else {
-    outbox_.clear();
-    write_next();
   }
 }
 

@@ -66,7 +66,7 @@ export function serverLogTail(chars = 3000) {
   return parts.join('\n');
 }
 
-function withDeadline(promise, ms, what, extra = () => '') {
+export function withDeadline(promise, ms, what, extra = () => '') {
   let timer;
   const timeout = new Promise((_, reject) => {
     timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}\n${extra()}`)), ms);
