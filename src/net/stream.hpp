@@ -29,6 +29,10 @@ class Stream {
   // Before any I/O: every byte from now on goes through TLS with this context.
   void use_tls(boost::asio::ssl::context& context) { tls_ = std::make_unique<Tls>(std::move(plain_), context); }
   bool is_tls() const { return tls_ != nullptr; }
+  // For connections that keep their own deadlines (the server's WebSockets): plain I/O goes
+  // straight to the socket, skipping tcp_stream's per-operation timeout bookkeeping, which
+  // costs more than the rest of a small write. tcp_stream's expires_* no longer apply.
+  void bypass_timeouts() { bypass_timeouts_ = true; }
   Tls& tls() { return *tls_; }
 
   executor_type get_executor() { return next_layer().get_executor(); }
@@ -39,12 +43,14 @@ class Stream {
   template <class MutableBuffers, class Handler>
   auto async_read_some(const MutableBuffers& buffers, Handler&& handler) {
     if (tls_) return tls_->async_read_some(buffers, std::forward<Handler>(handler));
+    if (bypass_timeouts_) return plain_.socket().async_read_some(buffers, std::forward<Handler>(handler));
     return plain_.async_read_some(buffers, std::forward<Handler>(handler));
   }
 
   template <class ConstBuffers, class Handler>
   auto async_write_some(const ConstBuffers& buffers, Handler&& handler) {
     if (tls_) return tls_->async_write_some(buffers, std::forward<Handler>(handler));
+    if (bypass_timeouts_) return plain_.socket().async_write_some(buffers, std::forward<Handler>(handler));
     return plain_.async_write_some(buffers, std::forward<Handler>(handler));
   }
 
@@ -64,6 +70,7 @@ class Stream {
  private:
   boost::beast::tcp_stream plain_;  // moved into tls_ by use_tls()
   std::unique_ptr<Tls> tls_;
+  bool bypass_timeouts_ = false;
 };
 
 }  // namespace parley::net

@@ -75,7 +75,7 @@ void WsSession::join(RoomId room_id, std::optional<Seq> since_seq) {
   }
   // Subscribe before reading the room's state: every message committed after this point
   // reaches this shard after us, and the per-room seq filter drops what the replay sent.
-  const bool rejoin = !rooms_.try_emplace(room_id, 0).second;
+  const bool rejoin = !rooms_.add(room_id);
   if (!rejoin) shard_.subscribe(room_id, this);
   const auto room = services_.store.find_room(room_id);
   const Seq last_seq = room ? room->last_seq : 0;
@@ -84,7 +84,7 @@ void WsSession::join(RoomId room_id, std::optional<Seq> since_seq) {
   HistoryPage replay;
   // A connection never receives a seq twice or backwards, so a rejoin replays only what this
   // connection has not seen yet.
-  if (since_seq && rejoin) since_seq = std::max(*since_seq, rooms_[room_id]);
+  if (since_seq && rejoin) since_seq = std::max(*since_seq, *rooms_.find(room_id));
   if (since_seq && *since_seq < last_seq) {
     Seq from = *since_seq;
     const Seq limit = services_.config.replay_limit;
@@ -100,7 +100,7 @@ void WsSession::join(RoomId room_id, std::optional<Seq> since_seq) {
     replay = services_.store.history(q);
   }
   send(joined_frame(room_id, last_seq, chat.member_views(room_id), truncated));
-  Seq& delivered = rooms_[room_id];
+  Seq& delivered = *rooms_.find(room_id);
   delivered = std::max(delivered, last_seq);
   for (const auto& m : replay.messages) {
     send(message_frame("message", m));
@@ -117,7 +117,7 @@ void WsSession::on_leave(Object frame) {
 }
 
 void WsSession::drop_room(RoomId room) {
-  if (rooms_.erase(room) == 0) return;
+  if (!rooms_.remove(room)) return;
   shard_.unsubscribe(room, this);
   (void)services_.chat.typing(login_.user, room, false, true);
 }
@@ -146,7 +146,7 @@ void WsSession::on_message(Object frame) {
   request.content = std::string(content.value);
   if (client_id.ok()) request.client_id = std::string(client_id.value);
   if (attachment.ok()) request.attachment = std::string(attachment.value);
-  request.membership_checked = rooms_.count(*room) > 0;
+  request.membership_checked = rooms_.contains(*room);
   // The completion runs on the writer thread: hop back to this connection's thread.
   auto done = [weak = weak_from_this(), executor = stream_.get_executor(), ref](Result<AppendResult> result) {
     boost::asio::post(executor, [weak, ref, result = std::move(result)]() {
@@ -163,7 +163,7 @@ void WsSession::on_message(Object frame) {
 void WsSession::on_typing(Object frame, bool start) {
   const auto room = room_of(frame, start ? "typing_start" : "typing_stop");
   if (!room) return;
-  auto result = services_.chat.typing(login_.user, *room, start, rooms_.count(*room) > 0);
+  auto result = services_.chat.typing(login_.user, *room, start, rooms_.contains(*room));
   if (!result.ok()) return refuse(result.error(), start ? "typing_start" : "typing_stop");
   note_success();
 }
@@ -216,9 +216,9 @@ void WsSession::deliver(const BusEvent& event) {
       if (event.exclude_user == login_.user.id) return;
       if (event.only_user != 0 && event.only_user != login_.user.id) return;
       if (event.seq > 0) {
-        auto it = rooms_.find(event.room);
-        if (it == rooms_.end() || event.seq <= it->second) return;  // replayed already
-        it->second = event.seq;
+        Seq* delivered = rooms_.find(event.room);
+        if (!delivered || event.seq <= *delivered) return;  // not followed, or replayed already
+        *delivered = event.seq;
         services_.metrics.deliveries.fetch_add(1, std::memory_order_relaxed);
       }
       send(event.frame);

@@ -16,12 +16,12 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "app/services.hpp"
 #include "bus/bus.hpp"
 #include "net/stream.hpp"
+#include "ws/followed_rooms.hpp"
 #include "ws/frame.hpp"
 #include "ws/shards.hpp"
 
@@ -100,7 +100,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   const WsLogin login_;
   std::optional<RoomId> bound_room_;
   std::optional<Seq> since_seq_;
-  std::unordered_map<RoomId, Seq> rooms_;  // subscribed rooms -> highest seq delivered
+  FollowedRooms rooms_;
 
   // Inbound: in_[0, in_size_) holds received bytes not yet parsed.
   ws::FrameReader reader_;

@@ -50,7 +50,9 @@ WsSession::WsSession(net::Stream stream, Services& services, Shard& shard, WsLog
 }
 
 void WsSession::start(std::string_view key) {
-  stream_.next_layer().expires_never();  // the heartbeat sweep takes over from the HTTP timeouts
+  // The heartbeat sweep takes over from the HTTP timeouts.
+  stream_.next_layer().expires_never();
+  stream_.bypass_timeouts();
   Outgoing response;
   response.payload = share(ws::switching_protocols_response(key));
   outbox_.push_back(std::move(response));
