@@ -100,6 +100,10 @@ Config parse_serve_args(int argc, char** argv) {
       ->check(CLI::Range(1, 1 << 24));
   setting(app, "signal-rate-per-s", c.signal_rate_per_s, "sustained typing/status changes per second per user")
       ->check(CLI::Range(0.01, 1e9));
+  setting(app, "call-rate-burst", c.call_rate_burst, "call_* signalling frames a user may send in a burst")
+      ->check(CLI::Range(1, 1 << 24));
+  setting(app, "call-rate-per-s", c.call_rate_per_s, "sustained call_* signalling frames per second per user")
+      ->check(CLI::Range(0.01, 1e9));
   setting(app, "log-level", c.log_level, "trace, debug, info, warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
 

@@ -65,6 +65,8 @@ struct Config {
   int typing_relay_interval_ms = 2000;  // repeated typing_start within this are coalesced
   int signal_rate_burst = 20;           // relayed typing starts and status changes per user: burst...
   double signal_rate_per_s = 2;         // ...and sustained rate (typing/presence must never cost more than messages)
+  int call_rate_burst = 100;            // call_* signalling frames per user: burst (a call setup takes a few dozen)...
+  double call_rate_per_s = 20;          // ...and sustained rate
 
   std::string metrics_token;  // bearer token for /metrics from non-loopback addresses; empty: loopback only
 

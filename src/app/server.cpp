@@ -86,6 +86,7 @@ Server::Server(Config config)
   limits.max_content_chars = config_.max_content_chars;
   limits.messages = RateLimit{static_cast<double>(config_.msg_rate_burst), config_.msg_rate_per_s};
   limits.status_changes = RateLimit{static_cast<double>(config_.signal_rate_burst), config_.signal_rate_per_s};
+  limits.call_signals = RateLimit{static_cast<double>(config_.call_rate_burst), config_.call_rate_per_s};
   chat_ = std::make_unique<ChatService>(*store_, *commits_, bus_, *presence_, *typing_, *media_, limits);
 
   services_ = std::make_unique<Services>(Services{config_, *store_, *chat_, *media_, *auth_, *tokens_, metrics_,

@@ -32,7 +32,8 @@ ChatService::ChatService(Store& store, CommitQueue& commits, Bus& bus, Presence&
       media_(media),
       limits_(limits),
       message_limiter_(limits.messages),
-      status_limiter_(limits.status_changes) {}
+      status_limiter_(limits.status_changes),
+      call_limiter_(limits.call_signals) {}
 
 void ChatService::publish_room(RoomId room, std::string frame, Seq seq) {
   BusEvent e;

@@ -26,6 +26,7 @@ struct ChatLimits {
   int max_room_name_chars = 100;
   RateLimit messages{50, 20};
   RateLimit status_changes{20, 2};
+  RateLimit call_signals{100, 20};  // call_* frames per user: one call setup takes a few dozen
 };
 
 // A room as one user may see it.
@@ -79,6 +80,12 @@ class ChatService {
   // 429 when the user changes status faster than the signal limit allows.
   Result<void> set_status(const User& actor, PresenceStatus status, bool from_rest);
 
+  // WebRTC call signalling (chat_calls.cpp): relays `frame` (built by the caller, with `from`)
+  // to the connections of `to` that follow `room`, or without `to` to every other member's;
+  // nothing is stored. The actor must be a member; `to` must be a member and connected.
+  Result<void> relay_call(const User& actor, RoomId room, std::optional<UserId> to, std::string frame,
+                          bool membership_checked);
+
   Presence& presence() { return presence_; }
   Store& store() { return store_; }
 
@@ -97,6 +104,7 @@ class ChatService {
   const ChatLimits limits_;
   RateLimiterById message_limiter_;
   RateLimiterById status_limiter_;
+  RateLimiterById call_limiter_;
 };
 
 }  // namespace parley

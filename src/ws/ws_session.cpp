@@ -34,6 +34,7 @@ void WsSession::handle_text(std::string_view text) {
   if (t == "edit") return on_edit(frame);
   if (t == "delete") return on_delete(frame);
   if (t == "status") return on_status(frame);
+  if (is_call_frame(t)) return on_call(frame, t);
   refuse(ApiError::bad_request("unknown frame type"), t);
 }
 

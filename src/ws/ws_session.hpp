@@ -84,6 +84,8 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   void on_edit(Object frame);
   void on_delete(Object frame);
   void on_status(Object frame);
+  static bool is_call_frame(std::string_view type);
+  void on_call(Object frame, std::string_view type);  // ws_calls.cpp
 
   void join(RoomId room, std::optional<Seq> since_seq);
   // The room id of a frame, or nullopt after sending the error frame.
