@@ -24,9 +24,12 @@
 // (work is posted to the strand). Every handler is called on the strand, never re-entrantly from
 // a public call. Destroy the Client after its io_context has stopped running, or from a handler.
 //
-// Transport: ws:// only for now. The connection is made in one place (Impl::open_transport in
-// client.cpp); wss:// will add a TLS stream there (ClientOptions::tls, ca_file). Until then
-// start() with tls = true reports an `unsupported` error event and does nothing.
+// Transport: ws:// only for now. Every connection the library makes (this WebSocket, and the REST
+// calls of Client and Rest) is opened in one place, detail::Connector (client/src/connector.hpp);
+// wss:// will add a TLS stream there (ClientOptions::tls, ca_file). Until then start() with
+// tls = true reports an `unsupported` error event and does nothing.
+//
+// REST calls (rooms, history, uploads, ...) are in parley/rest.hpp.
 #pragma once
 
 #include <chrono>
