@@ -196,6 +196,13 @@ struct MessageDeleted {
   Seq seq = 0;
 };
 
+// The REST API's message object (history, POST /api/messages) as a Message; nullopt when `json`
+// is not a JSON object.
+std::optional<Message> message_from_json(std::string_view json);
+// A Message as the server's message object: the same fields in the same order (attachment as
+// the server described it), so a program can pass on what it received.
+std::string to_json(const Message& message);
+
 // An `error` frame from the server (code as in PROTOCOL.md, ref = the client_id or frame type
 // it answers), or a client-side failure with one of these codes:
 //   auth_failed       the login or the refresh token was rejected; the client has stopped
