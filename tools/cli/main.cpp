@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   pc::Args args;
   CLI::App app{"parley-cli: chat on a Parley server from the command line"};
   app.require_subcommand(1);
+  app.fallthrough();  // --server and --ca-file also after the command
   app.set_version_flag("--version", "parley-cli 0.1.0");
   app.add_option("--server", args.global.server,
                  "server URL: http://HOST[:PORT] or ws://... (https:// and wss:// are not supported yet); "
@@ -87,7 +88,11 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "parley-cli: " << e.what() << " (see parley-cli --help)\n";
+    // CLI11 reports a misspelt command as a missing one: name the word that was not understood.
+    const auto extra = app.remaining();
+    const std::string what =
+        app.get_subcommands().empty() && !extra.empty() ? "unknown command: " + extra.front() : std::string(e.what());
+    std::cerr << "parley-cli: " << what << " (see parley-cli --help)\n";
     return pc::kUsage;
   }
 
