@@ -253,6 +253,26 @@ describe('parley-cli', { timeout: 170_000 }, () => {
     assert.match(human, new RegExp(`${alice.username}: \\[image photo\\.png, [\\d.]+ KB\\] ${srv.baseUrl}/api/files/\\S+\\.png$`, 'm'));
   });
 
+  it('send --file: a refusal while the file streams is reported (413, exit 5), not a connection reset', async () => {
+    const small = await startServer({ maxUploadBytes: 64 * 1024 });
+    try {
+      const alice = await small.registerUser('big');
+      const a = await loginAs(small, alice);
+      const room = await createRoom(small, alice);
+      // 8 MiB: refused from its Content-Length at once; 100 KiB: refused when the file part
+      // crosses the limit. Both while the CLI is still writing the body.
+      for (const size of [8 * 1024 * 1024, 100 * 1024]) {
+        const file = path.join(newHome(), 'big.bin');
+        await fsp.writeFile(file, Buffer.alloc(size, 7));
+        const res = expectExit(await cli(a, small, ['send', String(room.id), '--file', file]), 5, `${size} bytes`);
+        expectOneLineError(res, /exceeds 65536 bytes/);
+      }
+      assert.deepEqual(await fullHistory(small, alice, room.id), []);
+    } finally {
+      await small.dispose();
+    }
+  });
+
   it('an expired access token is refreshed and the new tokens are written back (still 0600)', async () => {
     const short = await startServer({ accessTokenTtlS: 1 });
     try {
