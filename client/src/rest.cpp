@@ -48,9 +48,12 @@ struct Rest::Impl : std::enable_shared_from_this<Rest::Impl> {
   }
 
   void send(Attempt attempt, Callback done, bool retried) {
-    attempt(auth_->access_token(), [self = shared_from_this(), attempt, done, retried](HttpResult r) {
+    std::string bearer = auth_->access_token();
+    attempt(bearer, [self = shared_from_this(), attempt, done, retried, bearer](HttpResult r) {
       if (!r.ec && r.status == 401 && !retried) {
-        self->auth_->forget_access_token();
+        // Only the token that was refused is dropped: concurrent calls refused with the same old
+        // token must not discard the new one another call has just obtained.
+        if (self->auth_->access_token() == bearer) self->auth_->forget_access_token();
         return self->authorized(attempt, done, true);
       }
       done(from_http(std::move(r)));
