@@ -332,6 +332,48 @@ describe('parley-cli', { timeout: 170_000 }, () => {
     }
   });
 
+  it('login and register ask for the password on the terminal without echoing it', async () => {
+    const alice = await srv.registerUser('tty');
+    const home = newHome();
+    const term = new Terminal();
+    try {
+      await term.start(cliEnv(home, srv), ['login', alice.username]);
+      await term.waitForText(`Password for ${alice.username}: `);
+      await term.type(alice.password);
+      await term.key('Enter');
+      const screen = await term.waitForText('EXIT=');
+      assert.match(screen, new RegExp(`logged in as ${alice.username}`));
+      assert.match(screen, /EXIT=0/);
+      assert.ok(!screen.includes(alice.password), `the password was echoed:\n${screen}`);
+      assert.equal(readCredentials(home).username, alice.username);
+    } finally {
+      await term.dispose();
+    }
+    const term2 = new Terminal();
+    try {
+      await term2.start(cliEnv(newHome(), srv), ['register', uniqueName('tty')]);
+      await term2.waitForText('Password for ');
+      await term2.type('first-password');
+      await term2.key('Enter');
+      await term2.waitForText('Repeat the password: ');
+      await term2.type('other-password');
+      await term2.key('Enter');
+      const screen = await term2.waitForText('EXIT=');
+      assert.match(screen, /parley-cli: the passwords do not match\s+EXIT=1/);
+    } finally {
+      await term2.dispose();
+    }
+  });
+
+  it('chat without a terminal sends each line of stdin and leaves at its end', async () => {
+    const alice = await srv.registerUser('pipe');
+    const a = await loginAs(srv, alice);
+    const room = await createRoom(srv, alice);
+    const res = expectExit(await cli(a, srv, ['chat', String(room.id)], { input: 'first piped line\nsecond\n' }), 0);
+    assert.match(res.stdout, new RegExp(`${alice.username}: first piped line`));
+    assert.deepEqual((await fullHistory(srv, alice, room.id)).map((m) => m.content), ['first piped line', 'second']);
+  });
+
   it('progress bar on a terminal', async () => {
     const alice = await srv.registerUser('pb');
     const a = await loginAs(srv, alice);

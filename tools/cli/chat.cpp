@@ -94,6 +94,8 @@ class ChatSession {
       if (m.room_id != room_) return;
       screen_.print(message_line(m, false, base_));
       if (typists_.erase(m.sender_id) > 0) screen_.set_status(typing_status(typists_));
+      // Our own line is done when it comes back (after its ack): leaving earlier would hide it.
+      if (m.client_id && unconfirmed_.erase(*m.client_id) > 0) quit_when_sent();
     };
     h.on_typing = [this](const client::Typing& t) {
       if (t.room_id != room_ || t.sender_id == self_id_) return;
@@ -113,14 +115,11 @@ class ChatSession {
       if (c.room_id != room_ || c.user.id == self_id_) return;
       screen_.print("* " + c.user.username + (c.joined ? " joined the room" : " left the room"));
     };
-    h.on_ack = [this](const client::Ack& a) {
-      unacked_.erase(a.client_id);
-      quit_when_sent();
-    };
     h.on_error = [this](const client::Error& e) {
       if (live_.fail_on(e)) return;
-      screen_.print("* not sent: " + e.message);  // error frames name a send of ours, or a refused frame
-      unacked_.erase(e.ref);
+      // An error frame's ref is the client_id of a refused line, or the type of another frame.
+      const bool line_refused = unconfirmed_.erase(e.ref) > 0;
+      screen_.print((line_refused ? "* not sent: " : "* error: ") + e.message);
       quit_when_sent();
     };
   }
@@ -190,7 +189,7 @@ class ChatSession {
       screen_.print("* unknown command " + command + " (there is /quit)");
       return;
     }
-    unacked_.insert(live_.client().send(room_, command.starts_with("//") ? command.substr(1) : text));
+    unconfirmed_.insert(live_.client().send(room_, command.starts_with("//") ? command.substr(1) : text));
     typing_ = false;  // the server ends our typing indicator when the message arrives
     typing_idle_.cancel();
   }
@@ -217,7 +216,7 @@ class ChatSession {
     live_.client().typing(room_, false);
   }
 
-  // ---- leaving: once every sent line is acknowledged (or at the quit deadline)
+  // ---- leaving: once every sent line is stored and shown (or at the quit deadline)
 
   void leave() {
     if (leaving_) return;
@@ -228,14 +227,14 @@ class ChatSession {
     leave_deadline_.expires_after(std::chrono::seconds(5));
     leave_deadline_.async_wait([this](boost::system::error_code ec) {
       if (ec) return;
-      screen_.print("* " + std::to_string(unacked_.size()) + " message(s) not confirmed by the server");
+      screen_.print("* " + std::to_string(unconfirmed_.size()) + " message(s) not confirmed by the server");
       live_.quit();
     });
     quit_when_sent();
   }
 
   void quit_when_sent() {
-    if (leaving_ && unacked_.empty()) live_.quit();
+    if (leaving_ && unconfirmed_.empty()) live_.quit();
   }
 
   client::RoomId room_;
@@ -258,7 +257,7 @@ class ChatSession {
   bool joined_once_ = false;
   bool leaving_ = false;
   std::map<std::int64_t, std::string> typists_;
-  std::set<std::string> unacked_;
+  std::set<std::string> unconfirmed_;  // client_ids of lines sent and not yet echoed or refused
 };
 
 }  // namespace
