@@ -224,6 +224,12 @@ describe('parley-cli', { timeout: 170_000 }, () => {
     assert.deepEqual(jsonLines(expectExit(await cli(a, srv, ['history', String(room.id), '--json']), 0).stdout), stored);
     const human = expectExit(await cli(a, srv, ['history', String(room.id), '-n', '1']), 0).stdout;
     assert.match(human, new RegExp(`^\\[\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d\\] ${alice.username}: second\\n$`));
+    // Terminal control characters from other users are not passed to the terminal; --json keeps them.
+    await postMessage(srv, alice, room.id, 'evil \u001b]0;pwned\u0007\u001b[2J\r\u009b31m end');
+    const shown = expectExit(await cli(a, srv, ['history', String(room.id), '-n', '1']), 0).stdout;
+    assert.match(shown, new RegExp(`${alice.username}: evil \\?\\]0;pwned\\?\\?\\[2J\\?\\?31m end\\n$`));
+    const [raw] = jsonLines(expectExit(await cli(a, srv, ['history', String(room.id), '-n', '1', '--json']), 0).stdout);
+    assert.equal(raw.content, 'evil \u001b]0;pwned\u0007\u001b[2J\r\u009b31m end');
 
     for (const args of [['send', String(room.id), 'intruder'], ['history', String(room.id)], ['members', String(room.id)], ['tail', String(room.id)], ['chat', String(room.id)]]) {
       expectOneLineError(expectExit(await cli(c, srv, args), 4, args.join(' ')), /not a member/);

@@ -23,11 +23,11 @@ bool same_server(const client::ClientOptions& a, const client::ClientOptions& b)
   return a.host == b.host && a.port == b.port && a.tls == b.tls;
 }
 
-bool all_digits(const std::string& s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
-}
-
 }  // namespace
+
+bool is_id(const std::string& text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); });
+}
 
 client::ClientOptions connection_options(const std::string& url, const GlobalOptions& global) {
   client::ClientOptions options;
@@ -116,7 +116,7 @@ void Api::logout() {
 }
 
 client::RoomId Api::room_id(const std::string& room) {
-  if (all_digits(room)) {
+  if (is_id(room)) {
     try {
       return std::stoll(room);
     } catch (const std::out_of_range&) {

@@ -27,6 +27,9 @@ struct GlobalOptions {
 
 inline constexpr const char* kDefaultServer = "http://127.0.0.1:8080";
 
+// A room argument that is an id (digits only) rather than a name or an invite.
+bool is_id(const std::string& text);
+
 // ClientOptions for a server URL; throws Failure(kUsage) when it is not one.
 client::ClientOptions connection_options(const std::string& url, const GlobalOptions& global);
 

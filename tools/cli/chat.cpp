@@ -100,7 +100,7 @@ class ChatSession {
     h.on_typing = [this](const client::Typing& t) {
       if (t.room_id != room_ || t.sender_id == self_id_) return;
       if (t.typing) {
-        typists_[t.sender_id] = t.sender;
+        typists_[t.sender_id] = printable(t.sender);
       } else {
         typists_.erase(t.sender_id);
       }
@@ -108,18 +108,18 @@ class ChatSession {
     };
     h.on_presence = [this](const client::Presence& p) {
       if ((p.room_id && *p.room_id != room_) || p.user_id == self_id_) return;
-      screen_.print("* " + p.username + " is " + p.status);
+      screen_.print("* " + printable(p.username) + " is " + printable(p.status));
       if (p.status == "offline" && typists_.erase(p.user_id) > 0) screen_.set_status(typing_status(typists_));
     };
     h.on_member = [this](const client::MemberChange& c) {
       if (c.room_id != room_ || c.user.id == self_id_) return;
-      screen_.print("* " + c.user.username + (c.joined ? " joined the room" : " left the room"));
+      screen_.print("* " + printable(c.user.username) + (c.joined ? " joined the room" : " left the room"));
     };
     h.on_error = [this](const client::Error& e) {
       if (live_.fail_on(e)) return;
       // An error frame's ref is the client_id of a refused line, or the type of another frame.
       const bool line_refused = unconfirmed_.erase(e.ref) > 0;
-      screen_.print((line_refused ? "* not sent: " : "* error: ") + e.message);
+      screen_.print((line_refused ? "* not sent: " : "* error: ") + printable(e.message));
       quit_when_sent();
     };
   }

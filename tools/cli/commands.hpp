@@ -19,7 +19,7 @@ struct Args {
   std::string text;
   std::string file;  // send --file
   int limit = 50;    // history
-  int last = 0;      // chat: messages of history shown first
+  int last = 20;     // chat: messages of history shown first
   bool json = false;
 };
 

@@ -28,6 +28,28 @@ bool bool_of(simdjson::dom::element e, std::string_view key) {
   return false;
 }
 
+std::string printable(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c == '\n') {
+      out += '\n';
+    } else if (c == '\t') {
+      out += ' ';
+    } else if (c < 0x20 || c == 0x7f) {
+      out += '?';
+    } else if (c == 0xc2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+               static_cast<unsigned char>(text[i + 1]) <= 0x9f) {
+      out += '?';  // U+0080-U+009F, the C1 controls (0x9b is a CSI for some terminals)
+      ++i;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
 std::string local_time(std::string_view timestamp, bool with_date) {
   std::tm utc{};
   int year = 0, month = 0;
@@ -60,15 +82,16 @@ std::string human_bytes(std::uint64_t bytes) {
 }
 
 std::string message_line(const client::Message& m, bool with_date, const std::string& server_base) {
-  std::string line = "[" + local_time(m.timestamp, with_date) + "] " + m.sender + ":";
+  std::string line = "[" + local_time(m.timestamp, with_date) + "] " + printable(m.sender) + ":";
   if (m.deleted) return line + " (deleted)";
-  if (!m.content.empty()) line += " " + m.content;
+  if (!m.content.empty()) line += " " + printable(m.content);
   if (!m.attachment.empty()) {
     simdjson::dom::parser parser;
     simdjson::dom::element a;
     if (parser.parse(m.attachment).get(a) == simdjson::SUCCESS) {
-      line += " [" + str_of(a, "type") + " " + str_of(a, "original_filename") + ", " +
-              human_bytes(static_cast<std::uint64_t>(int_of(a, "size"))) + "] " + server_base + str_of(a, "url");
+      line += " [" + str_of(a, "type") + " " + printable(str_of(a, "original_filename")) + ", " +
+              human_bytes(static_cast<std::uint64_t>(int_of(a, "size"))) + "] " + server_base +
+              printable(str_of(a, "url"));
     }
   }
   if (m.edited_at) line += " (edited)";
@@ -76,7 +99,7 @@ std::string message_line(const client::Message& m, bool with_date, const std::st
 }
 
 std::string room_label(simdjson::dom::element room) {
-  return "#" + std::to_string(int_of(room, "id")) + " " + str_of(room, "name");
+  return "#" + std::to_string(int_of(room, "id")) + " " + printable(str_of(room, "name"));
 }
 
 ProgressBar::ProgressBar(std::string label) : label_(std::move(label)), enabled_(is_terminal(STDERR_FILENO)) {}

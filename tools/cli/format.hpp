@@ -16,17 +16,22 @@ std::string str_of(simdjson::dom::element e, std::string_view key);
 std::int64_t int_of(simdjson::dom::element e, std::string_view key);
 bool bool_of(simdjson::dom::element e, std::string_view key);
 
+// Text from other users made safe for a terminal: control characters (ESC, CR, C1 controls, ...)
+// would let a message move the cursor, clear the screen or retitle the window. Newlines stay,
+// tabs become spaces, every other control character becomes '?'.
+std::string printable(std::string_view text);
+
 // An RFC 3339 UTC timestamp in local time: "2026-11-23 14:35" (with_date) or "14:35".
 std::string local_time(std::string_view timestamp, bool with_date);
 
 // "[2026-11-23 14:35] alice: hello", with "(edited)", "(deleted)" and the attachment as
-// "[image photo.jpg, 1.2 MB] URL". `url_of` turns the server's /api/files/... path into a URL.
+// "[image photo.jpg, 1.2 MB] URL" (`server_base` + the server's /api/files/... path). printable().
 std::string message_line(const client::Message& m, bool with_date, const std::string& server_base);
 
 // "1.2 MB"
 std::string human_bytes(std::uint64_t bytes);
 
-// "#3 general"
+// "#3 general" (printable)
 std::string room_label(simdjson::dom::element room);
 
 // A progress bar on stderr, drawn only when stderr is a terminal.

@@ -76,7 +76,6 @@ int main(int argc, char** argv) {
 
   auto* chat = sub("chat", "chat in a room interactively", &pc::run_chat);
   room_arg(chat);
-  args.last = 20;
   chat->add_option("--last", args.last, "messages of history shown first")->capture_default_str();
 
   try {

@@ -1,6 +1,5 @@
 // rooms, create, join, leave, members.
 #include <algorithm>
-#include <cctype>
 #include <iomanip>
 #include <iostream>
 
@@ -12,10 +11,6 @@
 namespace parley::cli {
 
 namespace {
-
-bool all_digits(const std::string& s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
-}
 
 void print_room_change(const Args& args, const char* verb, simdjson::dom::element room) {
   if (args.json) {
@@ -56,7 +51,7 @@ int run_create(const Args& args) {
 
 int run_join(const Args& args) {
   Api api(args.global);
-  if (all_digits(args.id_or_invite)) {
+  if (is_id(args.id_or_invite)) {
     print_room_change(args, "joined", api.call("POST", "/api/rooms/" + args.id_or_invite + "/join"));
   } else {
     JsonWriter w;
