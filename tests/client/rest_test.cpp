@@ -50,7 +50,7 @@ TEST_F(RestTest, RefusedAccessTokenIsRefreshedOnceForAllWaitingCalls) {
   EXPECT_NE(tokens[0].refresh_token, alice_.refresh_token);
 }
 
-TEST_F(RestTest, RejectedRefreshTokenIsAnAuthFailureAndNothingIsSent) {
+TEST_F(RestTest, RejectedRefreshTokenIsAnAuthFailure) {
   boost::asio::io_context io;
   ClientOptions o = stale_token_options();
   o.refresh_token = "not-a-refresh-token";
@@ -97,6 +97,24 @@ TEST_F(RestTest, UploadStreamsTheFileWithProgress) {
   EXPECT_EQ(progress.front(), std::make_pair(std::uint64_t{0}, std::uint64_t{text.size()}));
   EXPECT_EQ(progress.back(), std::make_pair(std::uint64_t{text.size()}, std::uint64_t{text.size()}));
   for (std::size_t i = 1; i < progress.size(); ++i) EXPECT_GT(progress[i].first, progress[i - 1].first);
+}
+
+TEST_F(RestTest, UploadRefusedForItsTokenIsSentAgainAfterARefresh) {
+  const auto path = dir_.path() / "again.txt";
+  std::ofstream(path) << std::string(100 * 1024, 'a') << "\n";
+  boost::asio::io_context io;
+  int refreshes = 0;
+  Rest rest(io, stale_token_options(), [&](const Tokens&) { ++refreshes; });
+  std::uint64_t zero_progress = 0;  // the file starts again from 0 on the retry
+  RestResult result;
+  rest.upload_file(
+      path.string(), [&](std::uint64_t sent, std::uint64_t) { zero_progress += sent == 0; },
+      [&](RestResult r) { result = r; });
+  io.run();
+  ASSERT_EQ(result.status, 200) << result.body << result.error;
+  EXPECT_NE(result.body.find("\"size\":102401"), std::string::npos) << result.body;
+  EXPECT_EQ(refreshes, 1);
+  EXPECT_EQ(zero_progress, 2u);
 }
 
 TEST_F(RestTest, UploadOfAMissingFileFailsBeforeConnecting) {
