@@ -52,7 +52,7 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
   struct Conn {
     enum class Out { text, ping, close };
     explicit Conn(asio::any_io_executor ex) : ws(ex) {}
-    websocket::stream<beast::tcp_stream> ws;
+    websocket::stream<detail::Stream> ws;
     beast::flat_buffer in;
     websocket::response_type upgrade;
     std::deque<std::pair<Out, std::string>> out;

@@ -12,8 +12,8 @@ std::string authority_of(const ClientOptions& options) {
   return (v6 ? "[" + options.host + "]" : options.host) + ":" + std::to_string(options.port);
 }
 
-void Connector::async_connect(const ClientOptions& options, beast::tcp_stream& stream,
-                              std::chrono::milliseconds timeout, Done done) {
+void Connector::async_connect(const ClientOptions& options, Stream& stream, std::chrono::milliseconds timeout,
+                              Done done) {
   const std::string where = authority_of(options);
   if (options.tls) {
     // See the TLS seam in the header: the handshake is not implemented yet.

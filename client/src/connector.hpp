@@ -13,6 +13,11 @@
 
 namespace parley::client::detail {
 
+// The byte stream to the server that HttpCall, Upload and the Client's WebSocket hold. With TLS it
+// becomes a stream that can carry TLS (an ssl_stream over this one, or a type that is either):
+// the users reach the TCP layer only through beast::get_lowest_layer(), which works for both.
+using Stream = boost::beast::tcp_stream;
+
 // Resolves the server's host and connects a TCP stream to it. Every connection the library makes
 // goes through here: HttpCall (REST), Upload (file uploads) and the Client's WebSocket.
 //
@@ -29,8 +34,7 @@ class Connector {
 
   // Connects `stream` (which must outlive the operation) to options.host:options.port. The
   // stream's timer bounds the whole connect by `timeout`; it is left armed for the caller to reset.
-  void async_connect(const ClientOptions& options, boost::beast::tcp_stream& stream, std::chrono::milliseconds timeout,
-                     Done done);
+  void async_connect(const ClientOptions& options, Stream& stream, std::chrono::milliseconds timeout, Done done);
 
   void cancel() { resolver_.cancel(); }
 

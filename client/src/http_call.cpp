@@ -37,7 +37,7 @@ void HttpCall::run() {
 
 void HttpCall::finish(beast::error_code ec, std::string what) {
   beast::error_code ignored;
-  stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_both, ignored);
   if (ec == beast::error::timeout) what = "the server did not answer within the request timeout";
   HttpResult result{ec, std::move(what), ec ? 0 : static_cast<int>(res_.result_int()),
                     ec ? std::string() : std::move(res_.body())};

@@ -38,7 +38,7 @@ class HttpCall : public std::enable_shared_from_this<HttpCall> {
 
   ClientOptions options_;
   Connector connector_;
-  boost::beast::tcp_stream stream_;
+  Stream stream_;
   Callback done_;
   boost::beast::http::request<boost::beast::http::string_body> req_;
   boost::beast::http::response<boost::beast::http::string_body> res_;

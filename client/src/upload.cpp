@@ -59,7 +59,7 @@ void Upload::run() {
   connector_.async_connect(
       options_, stream_, options_.request_timeout, [self = shared_from_this()](beast::error_code ec, std::string what) {
         if (ec) return self->finish(ec, std::move(what));
-        self->stream_.expires_never();  // our own deadline_ from here on
+        beast::get_lowest_layer(self->stream_).expires_never();  // our own deadline_ from here on
         http::async_read(self->stream_, self->buffer_, self->res_, [self](beast::error_code ec, std::size_t) {
           if (!ec) return self->finish({}, {});
           std::string what = self->write_error_.empty() ? "no reply to the upload: " + ec.message()
@@ -165,7 +165,7 @@ void Upload::arm_deadline() {
   deadline_.async_wait([self = shared_from_this()](beast::error_code ec) {
     if (ec || !self->done_) return;
     self->timed_out_ = true;
-    self->stream_.socket().close(ec);  // every pending operation ends with operation_aborted
+    beast::get_lowest_layer(self->stream_).socket().close(ec);  // pending operations end with operation_aborted
   });
 }
 
@@ -173,8 +173,9 @@ void Upload::finish(beast::error_code ec, std::string what) {
   if (!done_) return;
   deadline_.cancel();
   beast::error_code ignored;
-  stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-  stream_.socket().close(ignored);
+  auto& socket = beast::get_lowest_layer(stream_).socket();
+  socket.shutdown(tcp::socket::shutdown_both, ignored);
+  socket.close(ignored);
   if (ec && timed_out_) what = "the upload timed out (" + what + ")";
   HttpResult result{ec, std::move(what), ec ? 0 : static_cast<int>(res_.result_int()),
                     ec ? std::string() : std::move(res_.body())};

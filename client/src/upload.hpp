@@ -53,7 +53,7 @@ class Upload : public std::enable_shared_from_this<Upload> {
   Progress progress_;
   HttpCall::Callback done_;
   Connector connector_;
-  boost::beast::tcp_stream stream_;
+  Stream stream_;
   boost::asio::steady_timer deadline_;
   int fd_ = -1;
   std::uint64_t size_ = 0, sent_ = 0;
