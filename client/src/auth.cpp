@@ -40,6 +40,13 @@ void Auth::obtain(Done done) {
     for (auto& w : waiters) w(none);
     return;
   }
+  if (use_refresh && adopt_reloaded_tokens()) {
+    auto waiters = std::move(waiters_);
+    waiters_.clear();
+    const Result adopted{Outcome::ok, 0, {}, {}};
+    for (auto& w : waiters) w(adopted);
+    return;
+  }
   JsonWriter w;
   std::string target;
   if (use_refresh) {
@@ -68,6 +75,17 @@ void Auth::obtain(Done done) {
         self->waiters_.clear();
         for (auto& w : waiters) w(result);
       });
+}
+
+bool Auth::adopt_reloaded_tokens() {
+  if (!options_.reload_tokens) return false;
+  const auto stored = options_.reload_tokens();
+  if (!stored || stored->refresh_token.empty() || stored->refresh_token == refresh_token_) return false;
+  access_token_ = stored->access_token;
+  refresh_token_ = stored->refresh_token;
+  access_expiry_.reset();  // unknown: a 401 will say
+  lifetime_.reset();
+  return true;
 }
 
 Auth::Result Auth::take_tokens(int status, std::string body) {

@@ -51,6 +51,8 @@ class Auth : public std::enable_shared_from_this<Auth> {
   std::optional<std::chrono::seconds> lifetime() const { return lifetime_; }
 
  private:
+  // ClientOptions::reload_tokens: tokens refreshed elsewhere replace ours (true) or not.
+  bool adopt_reloaded_tokens();
   Result take_tokens(int status, std::string body);
 
   boost::asio::any_io_executor ex_;

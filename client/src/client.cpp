@@ -240,12 +240,12 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
   // The server refused the access token: refresh it (or log in again) once, then reconnect now.
   void unauthorized_at_upgrade() {
     teardown();
+    auth_->forget_access_token();  // refused: the next attempt gets another one
     if (refused_at_upgrade_) {
       connection_failed(1006, "the server refused a fresh access token (HTTP 401)");
       return;
     }
     refused_at_upgrade_ = true;
-    auth_->forget_access_token();
     authenticate([self = shared_from_this()] { self->open_transport(); });
   }
 

@@ -38,23 +38,26 @@ struct Rest::Impl : std::enable_shared_from_this<Rest::Impl> {
       : ex_(asio::make_strand(io)), options_(std::move(o)), auth_(std::make_shared<Auth>(ex_, options_, on_tokens)) {}
 
   // Gets an access token if there is no usable one, sends, and on 401 gets a new one and sends
-  // once more.
-  void authorized(Attempt attempt, Callback done, bool retried = false) {
-    if (auth_->access_token_usable()) return send(std::move(attempt), std::move(done), retried);
-    auth_->obtain([self = shared_from_this(), attempt, done, retried](const Auth::Result& r) {
+  // again, at most kMaxRenewals times: the first renewal may only adopt tokens reloaded from
+  // elsewhere (ClientOptions::reload_tokens), whose access token can have expired too.
+  static constexpr int kMaxRenewals = 2;
+
+  void authorized(Attempt attempt, Callback done, int renewals = 0) {
+    if (auth_->access_token_usable()) return send(std::move(attempt), std::move(done), renewals);
+    auth_->obtain([self = shared_from_this(), attempt, done, renewals](const Auth::Result& r) {
       if (r.outcome != Auth::Result::Outcome::ok) return done(from_auth(r));
-      self->send(attempt, done, retried);
+      self->send(attempt, done, renewals);
     });
   }
 
-  void send(Attempt attempt, Callback done, bool retried) {
+  void send(Attempt attempt, Callback done, int renewals) {
     std::string bearer = auth_->access_token();
-    attempt(bearer, [self = shared_from_this(), attempt, done, retried, bearer](HttpResult r) {
-      if (!r.ec && r.status == 401 && !retried) {
+    attempt(bearer, [self = shared_from_this(), attempt, done, renewals, bearer](HttpResult r) {
+      if (!r.ec && r.status == 401 && renewals < kMaxRenewals) {
         // Only the token that was refused is dropped: concurrent calls refused with the same old
         // token must not discard the new one another call has just obtained.
         if (self->auth_->access_token() == bearer) self->auth_->forget_access_token();
-        return self->authorized(attempt, done, true);
+        return self->authorized(attempt, done, renewals + 1);
       }
       done(from_http(std::move(r)));
     });

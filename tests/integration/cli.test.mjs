@@ -307,6 +307,44 @@ describe('parley-cli', { timeout: 170_000 }, () => {
     }
   });
 
+  it('a login refreshed by another parley-cli is taken over by a running tail, not refreshed twice (which would revoke it)', async () => {
+    const short = await startServer({ accessTokenTtlS: 1 });
+    let tail;
+    try {
+      const alice = await short.registerUser('share');
+      const home = await loginAs(short, alice);
+      const room = await createRoom(short, alice);
+      const before = readCredentials(home);
+      tail = spawn(CLI, ['tail', String(room.id)], { env: cliEnv(home, short) });
+      let stdout = '';
+      let stderr = '';
+      tail.stdout.on('data', (d) => { stdout += d; });
+      tail.stderr.on('data', (d) => { stderr += d; });
+      const exited = new Promise((resolve) => tail.on('exit', (code, signal) => resolve({ code, signal })));
+      await waitFor(() => stderr.includes('following'), { timeoutMs: 10_000, what: `tail to start; stderr: ${stderr}` });
+
+      // Another command refreshes the stored login while the tail holds the old tokens.
+      await waitFor(async () => (await short.api('GET', '/api/me', undefined, before.access_token)).status === 401,
+        { timeoutMs: 10_000, intervalMs: 200, what: 'the stored access token to expire' });
+      expectExit(await cli(home, short, ['whoami']), 0);
+      assert.notEqual(readCredentials(home).refresh_token, before.refresh_token);
+
+      // The server restarts: the tail reconnects, and its own refresh token has been used.
+      const port = short.port;
+      await short.restart();
+      assert.equal(short.port, port, 'the server came back on its port (the stored login names it)');
+      const login = await short.api('POST', '/api/auth/login', { username: alice.username, password: alice.password });
+      await postMessage(short, { token: login.json.access_token }, room.id, 'after the restart');
+      await waitFor(() => stdout.includes('after the restart'), { timeoutMs: 15_000, what: `the tail to resume; stderr: ${stderr}` });
+      expectExit(await cli(home, short, ['whoami']), 0, 'the stored login still works');
+      tail.kill('SIGTERM');
+      assert.deepEqual(await exited, { code: 0, signal: null }, stderr);
+    } finally {
+      tail?.kill('SIGKILL');
+      await short.dispose();
+    }
+  });
+
   it('tail prints new messages as they arrive (--json: as the server sent them) and stops on SIGTERM', async () => {
     const alice = await srv.registerUser('ta');
     const bob = await srv.registerUser('tb');

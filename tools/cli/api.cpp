@@ -65,6 +65,22 @@ Api::Api(const GlobalOptions& global) : global_(global) {
   options_.username = credentials_.username;
   options_.access_token = credentials_.access_token;
   options_.refresh_token = credentials_.refresh_token;
+  // Another parley-cli (a `tail` in another terminal, say) may have refreshed the stored login
+  // since this one read it: take its tokens rather than spend a refresh token already used, which
+  // would revoke the login.
+  options_.reload_tokens = [this]() -> std::optional<client::Tokens> {
+    try {
+      const auto stored = load_credentials();
+      if (!stored || stored->server != credentials_.server || stored->username != credentials_.username) {
+        return std::nullopt;
+      }
+      credentials_.access_token = stored->access_token;
+      credentials_.refresh_token = stored->refresh_token;
+      return client::Tokens{stored->access_token, stored->refresh_token, 0};
+    } catch (const Failure&) {
+      return std::nullopt;  // unreadable now: refresh with what we have
+    }
+  };
   rest_ = std::make_unique<client::Rest>(io_, options_, [this](const client::Tokens& t) { store_tokens(t); });
 }
 

@@ -70,6 +70,12 @@ std::chrono::milliseconds backoff_delay(const BackoffPolicy& policy, unsigned at
 
 // ---- Options ------------------------------------------------------------------------------
 
+struct Tokens {
+  std::string access_token;
+  std::string refresh_token;
+  std::int64_t expires_in_s = 0;  // lifetime of access_token in seconds (0: unknown)
+};
+
 struct ClientOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;
@@ -96,6 +102,13 @@ struct ClientOptions {
   // Deadline for one HTTP request, and for a WebSocket connection to deliver `hello`.
   std::chrono::milliseconds request_timeout{10000};
 
+  // Optional, for tokens shared with other programs (a credentials file used by several
+  // processes): called before the refresh token is spent. When it returns tokens whose refresh
+  // token differs from the one held, they were refreshed elsewhere meanwhile; they are used
+  // instead, without a request. Otherwise the old token would be used a second time, and a
+  // refresh token used twice revokes the whole login.
+  std::function<std::optional<Tokens>()> reload_tokens;
+
   // Sets host, port and tls from a base URL: `ws://` or `http://` (tls off, default port 80),
   // `wss://` or `https://` (tls on, default port 443), then `host[:port]` or `[v6addr][:port]`,
   // optionally followed by `/`. Returns false (and changes nothing) for anything else.
@@ -107,12 +120,6 @@ struct ClientOptions {
 struct UserRef {
   std::int64_t id = 0;
   std::string username;
-};
-
-struct Tokens {
-  std::string access_token;
-  std::string refresh_token;
-  std::int64_t expires_in_s = 0;  // lifetime of access_token in seconds (0: unknown)
 };
 
 struct Connected {

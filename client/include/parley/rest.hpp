@@ -4,9 +4,9 @@
 //
 // Authentication works as in Client: the access token of ClientOptions is used as
 // `Authorization: Bearer`; when there is none (or it has expired), the refresh token or else the
-// username and password get one first. When the server answers 401, the token is refreshed once
-// and the request sent again. Every new pair of tokens is reported to `on_tokens`: persist them,
-// because the old refresh token stops working the moment it has been used. One refresh is in
+// username and password get one first. When the server answers 401, the token is renewed and
+// the request sent again (twice at most: see ClientOptions::reload_tokens). Every new pair of tokens is reported to
+// `on_tokens`: persist them, because the old refresh token stops working the moment it has been used. One refresh is in
 // flight at most, however many calls are waiting.
 //
 // A Rest and a Client have their own tokens: do not give both the same refresh token while both
