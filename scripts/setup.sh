@@ -8,6 +8,7 @@ packages=(
   libboost1.81-dev libssl-dev libsqlite3-dev libsodium-dev libjwt-dev
   libsimdjson-dev libspdlog-dev libfmt-dev libcli11-dev libmagic-dev libvips-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  tmux  # the parley-cli tests drive `chat` through a terminal
 )
 
 missing=()

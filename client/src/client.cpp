@@ -8,7 +8,6 @@
 #include <simdjson.h>
 
 #include <boost/asio/bind_executor.hpp>
-#include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -19,11 +18,14 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cctype>
 #include <deque>
 #include <map>
 
+#include "auth.hpp"
+#include "connector.hpp"
+#include "json_fields.hpp"
 #include "parley/client.hpp"
+#include "text.hpp"
 #include "util/json_writer.hpp"
 
 namespace parley::client {
@@ -35,149 +37,13 @@ namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
-namespace {
-
-// ---- JSON field access (absent or wrong type: the default)
-
-std::int64_t int_of(simdjson::dom::object obj, std::string_view key, std::int64_t fallback = 0) {
-  std::int64_t v = 0;
-  if (obj[key].get_int64().get(v) == simdjson::SUCCESS) return v;
-  return fallback;
-}
-
-std::string str_of(simdjson::dom::object obj, std::string_view key) {
-  std::string_view v;
-  if (obj[key].get_string().get(v) == simdjson::SUCCESS) return std::string(v);
-  return {};
-}
-
-std::optional<std::string> opt_str_of(simdjson::dom::object obj, std::string_view key) {
-  std::string_view v;
-  if (obj[key].get_string().get(v) == simdjson::SUCCESS) return std::string(v);
-  return std::nullopt;
-}
-
-bool bool_of(simdjson::dom::object obj, std::string_view key) {
-  bool v = false;
-  if (obj[key].get_bool().get(v) == simdjson::SUCCESS) return v;
-  return false;
-}
-
-UserRef user_of(simdjson::dom::object obj) {
-  return UserRef{int_of(obj, "id"), str_of(obj, "username")};
-}
-
-UserRef user_field(simdjson::dom::object obj, std::string_view key) {
-  simdjson::dom::object u;
-  if (obj[key].get_object().get(u) == simdjson::SUCCESS) return user_of(u);
-  return {};
-}
-
-Message message_of(simdjson::dom::object obj) {
-  Message m;
-  m.id = int_of(obj, "id");
-  m.seq = int_of(obj, "seq");
-  m.room_id = int_of(obj, "room_id");
-  m.sender = str_of(obj, "sender");
-  m.sender_id = int_of(obj, "sender_id");
-  m.content = str_of(obj, "content");
-  m.timestamp = str_of(obj, "timestamp");
-  m.edited_at = opt_str_of(obj, "edited_at");
-  m.deleted = bool_of(obj, "deleted");
-  m.message_type = str_of(obj, "message_type");
-  simdjson::dom::object attachment;
-  if (obj["attachment"].get_object().get(attachment) == simdjson::SUCCESS) m.attachment = simdjson::minify(attachment);
-  m.client_id = opt_str_of(obj, "client_id");
-  return m;
-}
-
-std::string random_client_id() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id = "c-";
-  for (int word = 0; word < 2; ++word) {
-    std::uint64_t bits = rng();
-    for (int i = 0; i < 16; ++i, bits >>= 4) id += kHex[bits & 15];
-  }
-  return id;
-}
-
-std::string url_encode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
-// ---- One plain HTTP/1.1 request with a deadline (Beast, async). TLS goes here later.
-
-struct HttpResult {
-  beast::error_code ec;
-  int status = 0;
-  std::string body;
-};
-
-class HttpCall : public std::enable_shared_from_this<HttpCall> {
- public:
-  using Callback = std::function<void(HttpResult)>;
-
-  HttpCall(asio::any_io_executor ex, const ClientOptions& options, http::verb verb, std::string target,
-           std::string body, Callback done)
-      : resolver_(ex), stream_(ex), timeout_(options.request_timeout), done_(std::move(done)) {
-    host_ = options.host;
-    port_ = std::to_string(options.port);
-    req_.method(verb);
-    req_.target(target);
-    req_.version(11);
-    req_.set(http::field::host, host_ + ":" + port_);
-    req_.set(http::field::content_type, "application/json");
-    req_.set(http::field::connection, "close");
-    req_.body() = std::move(body);
-    req_.prepare_payload();
-  }
-
-  void run() {
-    stream_.expires_after(timeout_);
-    resolver_.async_resolve(host_, port_, [self = shared_from_this()](beast::error_code ec, auto results) {
-      if (ec) return self->finish(ec);
-      self->stream_.async_connect(results, [self](beast::error_code ec, const tcp::endpoint&) {
-        if (ec) return self->finish(ec);
-        http::async_write(self->stream_, self->req_, [self](beast::error_code ec, std::size_t) {
-          if (ec) return self->finish(ec);
-          http::async_read(self->stream_, self->buffer_, self->res_,
-                           [self](beast::error_code ec, std::size_t) { self->finish(ec); });
-        });
-      });
-    });
-  }
-
- private:
-  void finish(beast::error_code ec) {
-    beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    HttpResult result{ec, ec ? 0 : static_cast<int>(res_.result_int()), ec ? std::string() : std::move(res_.body())};
-    if (done_) std::exchange(done_, nullptr)(std::move(result));
-  }
-
-  tcp::resolver resolver_;
-  beast::tcp_stream stream_;
-  std::chrono::milliseconds timeout_;
-  Callback done_;
-  std::string host_, port_;
-  http::request<http::string_body> req_;
-  http::response<http::string_body> res_;
-  beast::flat_buffer buffer_;
-};
-
-}  // namespace
+using detail::Auth;
+using detail::bool_of;
+using detail::int_of;
+using detail::message_of;
+using detail::str_of;
+using detail::user_field;
+using detail::user_of;
 
 // ---- The client -----------------------------------------------------------------------------
 
@@ -186,7 +52,7 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
   struct Conn {
     enum class Out { text, ping, close };
     explicit Conn(asio::any_io_executor ex) : ws(ex) {}
-    websocket::stream<beast::tcp_stream> ws;
+    websocket::stream<detail::Stream> ws;
     beast::flat_buffer in;
     websocket::response_type upgrade;
     std::deque<std::pair<Out, std::string>> out;
@@ -217,15 +83,15 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
       : ex_(asio::make_strand(io)),
         options_(std::move(o)),
         handlers_(std::move(h)),
-        resolver_(ex_),
+        connector_(ex_),
         reconnect_timer_(ex_),
         heartbeat_timer_(ex_),
         refresh_timer_(ex_),
         retry_timer_(ex_),
-        rng_(std::random_device{}()) {
-    access_token_ = options_.access_token;
-    refresh_token_ = options_.refresh_token;
-  }
+        rng_(std::random_device{}()),
+        // `this` outlives every call of on_tokens: Auth calls it only while completing a request,
+        // and each waiter of that request holds a shared_ptr to this Impl.
+        auth_(std::make_shared<Auth>(ex_, options_, [this](const Tokens& tokens) { new_tokens(tokens); })) {}
 
   // ---- events (never after the Client is gone)
 
@@ -267,7 +133,7 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
     heartbeat_timer_.cancel();
     refresh_timer_.cancel();
     retry_timer_.cancel();
-    resolver_.cancel();
+    connector_.cancel();
   }
 
   void close() {
@@ -288,93 +154,38 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
     teardown();
   }
 
-  // ---- authentication
-
-  bool access_token_usable() const {
-    if (access_token_.empty()) return false;
-    if (!access_expiry_) return true;  // unknown lifetime: try it, a 401 says otherwise
-    return Clock::now() + std::chrono::seconds(1) < *access_expiry_;
-  }
+  // ---- authentication (the tokens and the login/refresh requests live in auth_)
 
   void connect_now() {
     if (state_ == State::stopped) return;
-    if (access_token_usable()) {
+    if (auth_->access_token_usable()) {
       open_transport();
     } else {
       authenticate([self = shared_from_this()] { self->open_transport(); });
     }
   }
 
-  // Gets a new access token: with the refresh token if there is one, else with the password,
-  // then runs `next`. A rejected credential stops the client; anything else (server down, 5xx,
-  // 429) counts as a failed connection attempt.
+  // Gets a new access token, then runs `next`. A rejected credential stops the client; anything
+  // else (server down, 5xx, 429) counts as a failed connection attempt.
   void authenticate(std::function<void()> next) {
     state_ = State::authenticating;
-    obtain_tokens([self = shared_from_this(), next = std::move(next)](bool ok, const std::string& why) {
+    auth_->obtain([self = shared_from_this(), next = std::move(next)](const Auth::Result& r) {
       if (self->state_ == State::stopped) return;
-      if (ok) return next();
-      self->connection_failed(1006, why);
+      if (r.outcome == Auth::Result::Outcome::ok) return next();
+      if (r.outcome == Auth::Result::Outcome::rejected) return self->stop_with_error("auth_failed", r.error);
+      self->connection_failed(1006, r.error);
     });
   }
 
-  // The one place that calls login/register/refresh. Concurrent callers share one request: a
-  // refresh token works once, so two refreshes with it would revoke the whole login.
-  void obtain_tokens(std::function<void(bool, const std::string&)> done) {
-    auth_waiters_.push_back(std::move(done));
-    if (auth_waiters_.size() > 1) return;
-    const bool use_refresh = !refresh_token_.empty();
-    if (!use_refresh && (options_.username.empty() || options_.password.empty())) {
-      auth_waiters_.clear();
-      stop_with_error("auth_failed", "no usable credentials: give username and password or a refresh token");
-      return;
-    }
-    JsonWriter w;
-    std::string target;
-    if (use_refresh) {
-      w.begin_object().field("refresh_token", refresh_token_).end_object();
-      target = "/api/auth/refresh";
-    } else {
-      w.begin_object().field("username", options_.username).field("password", options_.password).end_object();
-      target = options_.register_user && !registered_ ? "/api/auth/register" : "/api/auth/login";
-    }
-    http_call(http::verb::post, target, w.take(), [self = shared_from_this(), use_refresh](HttpResult r) {
-      auto waiters = std::move(self->auth_waiters_);
-      self->auth_waiters_.clear();
-      if (self->state_ == State::stopped) return;
-      if (!r.ec && (r.status == 200 || r.status == 201) && self->take_tokens(r.body)) {
-        self->registered_ = true;
-        for (auto& w : waiters) w(true, {});
-        return;
-      }
-      if (!r.ec && (r.status == 400 || r.status == 401 || r.status == 409)) {
-        self->stop_with_error("auth_failed", use_refresh ? "the refresh token was rejected (HTTP 401)"
-                                                         : "login rejected (HTTP " + std::to_string(r.status) + ")");
-        return;
-      }
-      const std::string why =
-          r.ec ? "auth request failed: " + r.ec.message() : "auth request failed: HTTP " + std::to_string(r.status);
-      for (auto& w : waiters) w(false, why);
-    });
-  }
-
-  bool take_tokens(const std::string& body) {
-    simdjson::dom::object obj;
-    if (parser_.parse(body).get_object().get(obj) != simdjson::SUCCESS) return false;
-    Tokens tokens{str_of(obj, "access_token"), str_of(obj, "refresh_token"), int_of(obj, "expires_in")};
-    if (tokens.access_token.empty()) return false;
-    access_token_ = tokens.access_token;
-    if (!tokens.refresh_token.empty()) refresh_token_ = tokens.refresh_token;
-    if (tokens.expires_in_s > 0) {
-      const auto lifetime = std::chrono::seconds(tokens.expires_in_s);
-      access_expiry_ = Clock::now() + lifetime;
+  // Reported even when the client has stopped meanwhile: the server has rotated the refresh
+  // token, so the application must keep the new one.
+  void new_tokens(const Tokens& tokens) {
+    if (const auto lifetime = auth_->lifetime(); lifetime && state_ != State::stopped) {
       const auto lead =
-          std::min<std::chrono::milliseconds>(options_.refresh_lead, std::chrono::milliseconds(lifetime) / 4);
-      schedule_refresh(lifetime - lead);
-    } else {
-      access_expiry_.reset();
+          std::min<std::chrono::milliseconds>(options_.refresh_lead, std::chrono::milliseconds(*lifetime) / 4);
+      schedule_refresh(*lifetime - lead);
     }
     emit(handlers_.on_tokens, tokens);
-    return true;
   }
 
   // Proactive refresh while running. The open connection does not need it (it outlives its
@@ -382,48 +193,38 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
   void schedule_refresh(std::chrono::milliseconds after) {
     refresh_timer_.expires_after(after);
     refresh_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
-      if (ec || self->state_ == State::stopped || self->refresh_token_.empty()) return;
-      self->obtain_tokens([self](bool ok, const std::string&) {
-        if (!ok && self->state_ != State::stopped) self->schedule_refresh(std::chrono::seconds(5));  // try again
+      if (ec || self->state_ == State::stopped || self->auth_->refresh_token().empty()) return;
+      self->auth_->obtain([self](const Auth::Result& r) {
+        if (self->state_ == State::stopped) return;
+        if (r.outcome == Auth::Result::Outcome::rejected) return self->stop_with_error("auth_failed", r.error);
+        if (r.outcome == Auth::Result::Outcome::failed) self->schedule_refresh(std::chrono::seconds(5));  // again
       });
     });
   }
 
-  void http_call(http::verb verb, std::string target, std::string body, HttpCall::Callback done) {
-    std::make_shared<HttpCall>(ex_, options_, verb, std::move(target), std::move(body), std::move(done))->run();
-  }
-
   // ---- connecting
 
-  // The transport seam: a plain TCP stream today. wss:// adds an ssl::stream layer and its
-  // handshake (with certificate verification and options_.ca_file) between connect and upgrade.
+  // The TCP (later TLS) connection comes from the Connector, the library's one transport seam;
+  // the WebSocket upgrade follows.
   void open_transport() {
     if (state_ == State::stopped) return;
     state_ = State::connecting;
     teardown();
     auto conn = std::make_shared<Conn>(ex_);
     conn_ = conn;
-    resolver_.async_resolve(
-        options_.host, std::to_string(options_.port),
-        [self = shared_from_this(), conn](beast::error_code ec, tcp::resolver::results_type results) {
-          if (conn->done) return;
-          if (ec) return self->connection_failed(1006, "resolve failed: " + ec.message());
-          auto& tcp_layer = beast::get_lowest_layer(conn->ws);
-          tcp_layer.expires_after(self->options_.request_timeout);
-          tcp_layer.async_connect(results, [self, conn](beast::error_code ec, const tcp::endpoint&) {
-            if (conn->done) return;
-            if (ec) return self->connection_failed(1006, "connect failed: " + ec.message());
-            beast::get_lowest_layer(conn->ws).socket().set_option(tcp::no_delay(true), ec);
-            self->upgrade(conn);
-          });
-        });
+    connector_.async_connect(options_, beast::get_lowest_layer(conn->ws), options_.request_timeout,
+                             [self = shared_from_this(), conn](beast::error_code ec, std::string what) {
+                               if (conn->done) return;
+                               if (ec) return self->connection_failed(1006, std::move(what));
+                               self->upgrade(conn);
+                             });
   }
 
   void upgrade(const std::shared_ptr<Conn>& conn) {
     conn->ws.set_option(websocket::stream_base::decorator(
         [](websocket::request_type& req) { req.set(http::field::user_agent, "libparley-client"); }));
-    const std::string target = "/ws?token=" + url_encode(access_token_);
-    const std::string host = options_.host + ":" + std::to_string(options_.port);
+    const std::string target = "/ws?token=" + detail::url_encode(auth_->access_token());
+    const std::string host = detail::authority_of(options_);
     conn->ws.async_handshake(conn->upgrade, host, target, [self = shared_from_this(), conn](beast::error_code ec) {
       if (conn->done) return;
       if (ec) {
@@ -439,13 +240,12 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
   // The server refused the access token: refresh it (or log in again) once, then reconnect now.
   void unauthorized_at_upgrade() {
     teardown();
+    auth_->forget_access_token();  // refused: the next attempt gets another one
     if (refused_at_upgrade_) {
       connection_failed(1006, "the server refused a fresh access token (HTTP 401)");
       return;
     }
     refused_at_upgrade_ = true;
-    access_token_.clear();
-    access_expiry_.reset();
     authenticate([self = shared_from_this()] { self->open_transport(); });
   }
 
@@ -757,7 +557,7 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
   asio::strand<asio::io_context::executor_type> ex_;
   ClientOptions options_;
   Handlers handlers_;
-  tcp::resolver resolver_;
+  detail::Connector connector_;
   asio::steady_timer reconnect_timer_, heartbeat_timer_, refresh_timer_, retry_timer_;
   std::mt19937_64 rng_;
   simdjson::dom::parser parser_;
@@ -767,12 +567,8 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
   std::shared_ptr<Conn> conn_;
   unsigned attempt_ = 0;
   bool refused_at_upgrade_ = false;
-  bool registered_ = false;
   bool retry_armed_ = false;
-  std::vector<std::function<void(bool, const std::string&)>> auth_waiters_;
-
-  std::string access_token_, refresh_token_;
-  std::optional<Clock::time_point> access_expiry_;
+  std::shared_ptr<Auth> auth_;
 
   std::map<RoomId, RoomState> rooms_;
   std::deque<Pending> pending_;
@@ -799,7 +595,7 @@ void Client::leave(RoomId room) {
 }
 
 std::string Client::send(RoomId room, std::string text) {
-  std::string client_id = random_client_id();
+  std::string client_id = "c-" + detail::random_hex(128);
   asio::post(impl_->ex_, [impl = impl_, p = Impl::Pending{client_id, room, std::move(text), false}]() mutable {
     impl->send(std::move(p));
   });

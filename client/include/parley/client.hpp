@@ -24,9 +24,12 @@
 // (work is posted to the strand). Every handler is called on the strand, never re-entrantly from
 // a public call. Destroy the Client after its io_context has stopped running, or from a handler.
 //
-// Transport: ws:// only for now. The connection is made in one place (Impl::open_transport in
-// client.cpp); wss:// will add a TLS stream there (ClientOptions::tls, ca_file). Until then
-// start() with tls = true reports an `unsupported` error event and does nothing.
+// Transport: ws:// only for now. Every connection the library makes (this WebSocket, and the REST
+// calls of Client and Rest) is opened in one place, detail::Connector (client/src/connector.hpp);
+// wss:// will add a TLS stream there (ClientOptions::tls, ca_file). Until then start() with
+// tls = true reports an `unsupported` error event and does nothing.
+//
+// REST calls (rooms, history, uploads, ...) are in parley/rest.hpp.
 #pragma once
 
 #include <chrono>
@@ -67,6 +70,12 @@ std::chrono::milliseconds backoff_delay(const BackoffPolicy& policy, unsigned at
 
 // ---- Options ------------------------------------------------------------------------------
 
+struct Tokens {
+  std::string access_token;
+  std::string refresh_token;
+  std::int64_t expires_in_s = 0;  // lifetime of access_token in seconds (0: unknown)
+};
+
 struct ClientOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;
@@ -93,6 +102,13 @@ struct ClientOptions {
   // Deadline for one HTTP request, and for a WebSocket connection to deliver `hello`.
   std::chrono::milliseconds request_timeout{10000};
 
+  // Optional, for tokens shared with other programs (a credentials file used by several
+  // processes): called before the refresh token is spent. When it returns tokens whose refresh
+  // token differs from the one held, they were refreshed elsewhere meanwhile; they are used
+  // instead, without a request. Otherwise the old token would be used a second time, and a
+  // refresh token used twice revokes the whole login.
+  std::function<std::optional<Tokens>()> reload_tokens;
+
   // Sets host, port and tls from a base URL: `ws://` or `http://` (tls off, default port 80),
   // `wss://` or `https://` (tls on, default port 443), then `host[:port]` or `[v6addr][:port]`,
   // optionally followed by `/`. Returns false (and changes nothing) for anything else.
@@ -104,12 +120,6 @@ struct ClientOptions {
 struct UserRef {
   std::int64_t id = 0;
   std::string username;
-};
-
-struct Tokens {
-  std::string access_token;
-  std::string refresh_token;
-  std::int64_t expires_in_s = 0;  // lifetime of access_token in seconds (0: unknown)
 };
 
 struct Connected {
@@ -192,6 +202,13 @@ struct MessageDeleted {
   std::int64_t id = 0;
   Seq seq = 0;
 };
+
+// The REST API's message object (history, POST /api/messages) as a Message; nullopt when `json`
+// is not a JSON object.
+std::optional<Message> message_from_json(std::string_view json);
+// A Message as the server's message object: the same fields in the same order (attachment as
+// the server described it), so a program can pass on what it received.
+std::string to_json(const Message& message);
 
 // An `error` frame from the server (code as in PROTOCOL.md, ref = the client_id or frame type
 // it answers), or a client-side failure with one of these codes:
