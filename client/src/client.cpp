@@ -108,10 +108,6 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
 
   void start() {
     if (state_ != State::idle && state_ != State::stopped) return;
-    if (options_.tls) {
-      emit_error("unsupported", "wss:// is not implemented yet");
-      return;
-    }
     attempt_ = 0;
     state_ = State::idle;
     connect_now();
@@ -204,7 +200,7 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
 
   // ---- connecting
 
-  // The TCP (later TLS) connection comes from the Connector, the library's one transport seam;
+  // The TCP (and TLS) connection comes from the Connector, the library's one transport seam;
   // the WebSocket upgrade follows.
   void open_transport() {
     if (state_ == State::stopped) return;
@@ -212,7 +208,7 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
     teardown();
     auto conn = std::make_shared<Conn>(ex_);
     conn_ = conn;
-    connector_.async_connect(options_, beast::get_lowest_layer(conn->ws), options_.request_timeout,
+    connector_.async_connect(options_, conn->ws.next_layer(), options_.request_timeout,
                              [self = shared_from_this(), conn](beast::error_code ec, std::string what) {
                                if (conn->done) return;
                                if (ec) return self->connection_failed(1006, std::move(what));
@@ -511,22 +507,22 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
   void connection_failed(int code, std::string reason) {
     const bool was_open = conn_ && conn_->open;
     teardown();
-    if (was_open) emit(handlers_.on_disconnected, Disconnected{code, std::move(reason)});
+    if (was_open) emit(handlers_.on_disconnected, Disconnected{code, reason});
     if (state_ == State::stopped) return;
-    schedule_reconnect();
+    schedule_reconnect(std::move(reason));
   }
 
-  void schedule_reconnect() {
+  void schedule_reconnect(std::string reason) {
     if (state_ == State::stopped) return;
     ++attempt_;
     if (options_.max_reconnect_attempts != 0 && attempt_ > options_.max_reconnect_attempts) {
-      stop_with_error("reconnect_failed",
-                      "gave up after " + std::to_string(options_.max_reconnect_attempts) + " reconnect attempts");
+      stop_with_error("reconnect_failed", "gave up after " + std::to_string(options_.max_reconnect_attempts) +
+                                              " reconnect attempts; the last failed: " + reason);
       return;
     }
     state_ = State::waiting;
     const auto delay = backoff_delay(options_.backoff, attempt_, rng_);
-    emit(handlers_.on_reconnecting, Reconnecting{attempt_, delay});
+    emit(handlers_.on_reconnecting, Reconnecting{attempt_, delay, std::move(reason)});
     reconnect_timer_.expires_after(delay);
     reconnect_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
       if (ec || self->state_ != State::waiting) return;

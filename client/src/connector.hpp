@@ -3,28 +3,26 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 
 #include <chrono>
 #include <functional>
 #include <string>
 
+#include "net/stream.hpp"
 #include "parley/client.hpp"
 
 namespace parley::client::detail {
 
-// The byte stream to the server that HttpCall, Upload and the Client's WebSocket hold. With TLS it
-// becomes a stream that can carry TLS (an ssl_stream over this one, or a type that is either):
-// the users reach the TCP layer only through beast::get_lowest_layer(), which works for both.
-using Stream = boost::beast::tcp_stream;
+// The byte stream to the server that HttpCall, Upload and the Client's WebSocket hold: plain TCP,
+// or TLS over it (net::Stream decides at run time). Users reach the TCP layer only through
+// beast::get_lowest_layer(), which works for both.
+using Stream = net::Stream;
 
-// Resolves the server's host and connects a TCP stream to it. Every connection the library makes
-// goes through here: HttpCall (REST), Upload (file uploads) and the Client's WebSocket.
-//
-// TLS SEAM: wss:// and https:// (ClientOptions::tls, ca_file) belong here, right after the TCP
-// connect: wrap the stream in an ssl::stream, set SNI, verify the certificate (against ca_file or
-// the system store) and run the handshake, so that REST, uploads and the WebSocket all get TLS at
-// once. Until then a connection with tls = true fails with operation_not_supported.
+// Resolves the server's host and connects a stream to it. Every connection the library makes
+// goes through here: HttpCall (REST), Upload (file uploads) and the Client's WebSocket. With
+// ClientOptions::tls it then runs the TLS handshake (1.2 or newer): SNI, and the server's
+// certificate verified for the host name against ClientOptions::ca_file (PEM), or against the
+// system's trusted CAs when that is empty. A certificate that does not verify fails the connect.
 class Connector {
  public:
   // `what` describes a failure for people ("could not connect to HOST:PORT: Connection refused").
@@ -32,8 +30,9 @@ class Connector {
 
   explicit Connector(boost::asio::any_io_executor ex) : resolver_(std::move(ex)) {}
 
-  // Connects `stream` (which must outlive the operation) to options.host:options.port. The
-  // stream's timer bounds the whole connect by `timeout`; it is left armed for the caller to reset.
+  // Connects `stream` (which must outlive the operation and not have been used) to
+  // options.host:options.port. The stream's timer bounds the whole connect, TLS handshake
+  // included, by `timeout`; it is left armed for the caller to reset.
   void async_connect(const ClientOptions& options, Stream& stream, std::chrono::milliseconds timeout, Done done);
 
   void cancel() { resolver_.cancel(); }

@@ -518,3 +518,29 @@ describe('parley-cli', { timeout: 170_000 }, () => {
     }
   });
 });
+
+describe('parley-cli over https', { timeout: 60_000 }, () => {
+  const pki = fs.mkdtempSync(path.join(scratch, 'pki-'));
+  let srv;
+  before(async () => {
+    await execFileP('bash', [path.join(REPO_ROOT, 'tests', 'tools', 'make_test_certs.sh'), pki]);
+    srv = await startServer({ 'tls-cert': path.join(pki, 'server.pem'), 'tls-key': path.join(pki, 'server.key') });
+  });
+  after(async () => { await srv?.dispose(); });
+
+  it('registers, creates a room, sends and reads history with --ca-file; an unrelated CA exits 2', async () => {
+    const home = newHome();
+    const ca = ['--ca-file', path.join(pki, 'ca.pem')];
+    assert.match(srv.baseUrl, /^https:/);
+    expectExit(await cli(home, srv, [...ca, 'register', uniqueName('tls'), '--password-stdin'], { input: 'pw-over-tls-1\n' }), 0, 'register');
+    const created = expectExit(await cli(home, srv, [...ca, 'create', 'secure room']), 0, 'create');
+    const roomId = created.stdout.match(/\d+/)[0];
+    expectExit(await cli(home, srv, [...ca, 'send', roomId, 'sent over https']), 0, 'send');
+    const history = expectExit(await cli(home, srv, [...ca, 'history', roomId]), 0, 'history');
+    assert.match(history.stdout, /sent over https/);
+
+    const untrusted = ['--ca-file', path.join(pki, 'other-ca.pem'), 'login', 'someone', '--password-stdin'];
+    const refused = expectExit(await cli(newHome(), srv, untrusted, { input: 'pw-over-tls-1\n' }), 2, 'untrusted CA');
+    expectOneLineError(refused, /certificate verify failed/);
+  });
+});

@@ -21,7 +21,7 @@ namespace parley::cli {
 // The options every command has.
 struct GlobalOptions {
   std::string server;   // --server or PARLEY_SERVER; empty: the stored login's server
-  std::string ca_file;  // --ca-file (for https/wss, which the library does not support yet)
+  std::string ca_file;  // --ca-file (for https/wss)
   std::chrono::milliseconds timeout{10000};
 };
 

@@ -10,7 +10,7 @@ namespace parley::cli {
 enum Exit : int {
   kOk = 0,
   kUsage = 1,        // bad arguments, or a local problem (a file that cannot be read or written)
-  kUnreachable = 2,  // no answer from the server (down, wrong address, timeout, TLS not supported)
+  kUnreachable = 2,  // no answer from the server (down, wrong address, timeout, TLS failure)
   kAuth = 3,         // not logged in, wrong password, login expired or revoked
   kNotFound = 4,     // no such room/message/invite, or not allowed there (not a member, forbidden)
   kRefused = 5,      // the server refused the request (invalid input, name taken, too large, rate limited)

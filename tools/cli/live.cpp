@@ -74,8 +74,6 @@ bool LiveSession::fail_on(const client::Error& e) {
     fail(kAuth, "the stored login was rejected (" + e.message + "): run `parley-cli login` again");
   } else if (e.code == "reconnect_failed") {
     fail(kUnreachable, "lost the server at " + api_.credentials().server + ": " + e.message);
-  } else if (e.code == "unsupported") {
-    fail(kUnreachable, e.message);
   } else if (e.ref == "join" && (e.code == "not_found" || e.code == "forbidden")) {
     fail(kNotFound, e.message);
   } else {

@@ -24,10 +24,12 @@
 // (work is posted to the strand). Every handler is called on the strand, never re-entrantly from
 // a public call. Destroy the Client after its io_context has stopped running, or from a handler.
 //
-// Transport: ws:// only for now. Every connection the library makes (this WebSocket, and the REST
-// calls of Client and Rest) is opened in one place, detail::Connector (client/src/connector.hpp);
-// wss:// will add a TLS stream there (ClientOptions::tls, ca_file). Until then start() with
-// tls = true reports an `unsupported` error event and does nothing.
+// Transport: ws:// and http://, or wss:// and https:// with ClientOptions::tls. Every connection
+// the library makes (this WebSocket, and the REST calls of Client and Rest) is opened in one place,
+// detail::Connector (client/src/connector.hpp). TLS is 1.2 or newer, and the server's certificate
+// must verify for `host` against ClientOptions::ca_file, or the system's trusted CAs when that is
+// empty. A handshake that fails (a certificate that does not verify, say) is a failed connection
+// attempt like any other: disconnected/reconnecting events carry the reason.
 //
 // REST calls (rooms, history, uploads, ...) are in parley/rest.hpp.
 #pragma once
@@ -79,8 +81,8 @@ struct Tokens {
 struct ClientOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;
-  bool tls = false;     // wss:// and https:// (not implemented yet; see the header comment)
-  std::string ca_file;  // reserved for tls: a custom CA bundle
+  bool tls = false;     // wss:// and https:// (see the header comment)
+  std::string ca_file;  // with tls: trust only the CA certificates in this PEM file (empty: the system's)
 
   // Credentials: a login (username + password), or tokens from an earlier login, or both
   // (tokens are tried first). With register_user, the first authentication registers the user
@@ -137,6 +139,7 @@ struct Disconnected {
 struct Reconnecting {
   unsigned attempt = 0;  // 1, 2, ... consecutive attempts since the last `hello`
   std::chrono::milliseconds delay{0};
+  std::string reason;  // why the connection was lost or the last attempt failed
 };
 
 struct Joined {
@@ -214,7 +217,6 @@ std::string to_json(const Message& message);
 // it answers), or a client-side failure with one of these codes:
 //   auth_failed       the login or the refresh token was rejected; the client has stopped
 //   reconnect_failed  max_reconnect_attempts reached; the client has stopped
-//   unsupported       an option the client does not implement yet (tls)
 struct Error {
   std::string code;
   std::string message;
