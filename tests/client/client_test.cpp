@@ -395,14 +395,5 @@ TEST(ClientFakeServer, DropsDuplicateSeqsAndClosesWithCode1000) {
   peer.join();
 }
 
-TEST(ClientTls, WssIsReportedAsUnsupported) {
-  ClientOptions o;
-  o.tls = true;
-  TestClient a(o);
-  a->start();
-  ASSERT_TRUE(a.events.wait([](const Recorder& r) { return !r.errors.empty(); }));
-  a.events.locked([](const Recorder& r) { EXPECT_EQ(r.errors[0].code, "unsupported"); });
-}
-
 }  // namespace
 }  // namespace parley::client::test

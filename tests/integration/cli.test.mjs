@@ -165,9 +165,6 @@ describe('parley-cli', { timeout: 170_000 }, () => {
     }
     const login = expectExit(await cli(newHome(), other, ['login', 'someone', '--password-stdin'], { input: 'whatever-pw\n' }), 2);
     expectOneLineError(login, /cannot reach the server/);
-    // TLS is not implemented in the client library yet: a clear refusal, not a hang.
-    const tls = expectExit(await cli(newHome(), srv, ['login', 'someone', '--password-stdin', '--server', 'https://127.0.0.1:1'], { input: 'whatever-pw\n' }), 2);
-    expectOneLineError(tls, /TLS .* is not supported yet/);
   });
 
   it('rooms, create, join (id and invite), members, leave', async () => {
