@@ -4,6 +4,7 @@
 
 #include "http_call.hpp"
 #include "json_fields.hpp"
+#include "text.hpp"
 #include "util/json_writer.hpp"
 
 namespace parley::client::detail {
@@ -11,22 +12,47 @@ namespace parley::client::detail {
 using Outcome = Auth::Result::Outcome;
 
 Auth::Auth(boost::asio::any_io_executor ex, const ClientOptions& options, std::function<void(const Tokens&)> on_tokens)
-    : ex_(std::move(ex)),
-      options_(options),
-      on_tokens_(std::move(on_tokens)),
-      access_token_(options.access_token),
-      refresh_token_(options.refresh_token) {}
+    : ex_(std::move(ex)), options_(options), on_tokens_(std::move(on_tokens)), refresh_token_(options.refresh_token) {
+  set_access_token(options.access_token);
+}
 
 bool Auth::access_token_usable() const {
   if (access_token_.empty()) return false;
-  if (!access_expiry_) return true;  // unknown lifetime: try it, a 401 says otherwise
+  if (!access_expiry_) return true;  // unknown expiry: try it, a 401 says otherwise
   return Clock::now() + std::chrono::seconds(1) < *access_expiry_;
 }
 
 void Auth::forget_access_token() {
   access_token_.clear();
   access_expiry_.reset();
-  lifetime_.reset();
+}
+
+namespace {
+
+// The `exp` claim (seconds since the epoch) of a JWT, without checking its signature.
+std::optional<std::int64_t> jwt_expiry(std::string_view token) {
+  const auto first_dot = token.find('.');
+  const auto second_dot = token.find('.', first_dot + 1);
+  if (first_dot == std::string_view::npos || second_dot == std::string_view::npos) return std::nullopt;
+  const auto payload = base64url_decode(token.substr(first_dot + 1, second_dot - first_dot - 1));
+  if (!payload) return std::nullopt;
+  simdjson::dom::parser parser;
+  simdjson::dom::object claims;
+  if (parser.parse(*payload).get_object().get(claims) != simdjson::SUCCESS) return std::nullopt;
+  const std::int64_t exp = int_of(claims, "exp");
+  return exp > 0 ? std::optional<std::int64_t>(exp) : std::nullopt;
+}
+
+}  // namespace
+
+void Auth::set_access_token(std::string token) {
+  access_token_ = std::move(token);
+  access_expiry_.reset();
+  if (const auto exp = jwt_expiry(access_token_)) {
+    const auto left =
+        std::chrono::system_clock::from_time_t(static_cast<std::time_t>(*exp)) - std::chrono::system_clock::now();
+    access_expiry_ = Clock::now() + std::chrono::duration_cast<Clock::duration>(left);
+  }
 }
 
 void Auth::obtain(Done done) {
@@ -81,10 +107,8 @@ bool Auth::adopt_reloaded_tokens() {
   if (!options_.reload_tokens) return false;
   const auto stored = options_.reload_tokens();
   if (!stored || stored->refresh_token.empty() || stored->refresh_token == refresh_token_) return false;
-  access_token_ = stored->access_token;
+  set_access_token(stored->access_token);
   refresh_token_ = stored->refresh_token;
-  access_expiry_.reset();  // unknown: a 401 will say
-  lifetime_.reset();
   return true;
 }
 
@@ -96,16 +120,10 @@ Auth::Result Auth::take_tokens(int status, std::string body) {
   }
   Tokens tokens{str_of(obj, "access_token"), str_of(obj, "refresh_token"), int_of(obj, "expires_in")};
   if (tokens.access_token.empty()) return {Outcome::failed, status, std::move(body), "the auth reply has no token"};
-  registered_ = true;  // from now on the password logs in
-  access_token_ = tokens.access_token;
+  registered_ = true;                     // from now on the password logs in
+  set_access_token(tokens.access_token);  // the JWT's `exp`, unless expires_in says otherwise
   if (!tokens.refresh_token.empty()) refresh_token_ = tokens.refresh_token;
-  if (tokens.expires_in_s > 0) {
-    lifetime_ = std::chrono::seconds(tokens.expires_in_s);
-    access_expiry_ = Clock::now() + *lifetime_;
-  } else {
-    lifetime_.reset();
-    access_expiry_.reset();
-  }
+  if (tokens.expires_in_s > 0) access_expiry_ = Clock::now() + std::chrono::seconds(tokens.expires_in_s);
   if (on_tokens_) on_tokens_(tokens);
   return {Outcome::ok, status, std::move(body), {}};
 }

@@ -43,17 +43,20 @@ class Auth : public std::enable_shared_from_this<Auth> {
 
   const std::string& access_token() const { return access_token_; }
   const std::string& refresh_token() const { return refresh_token_; }
-  // Not empty and, if its lifetime is known, not about to expire.
+  // Not empty and, if its expiry is known, not about to expire.
   bool access_token_usable() const;
   // The server refused it: the next obtain() gets a new one.
   void forget_access_token();
-  // The lifetime of the current access token, when the server said (`expires_in`).
-  std::optional<std::chrono::seconds> lifetime() const { return lifetime_; }
+  // When the current access token expires: from the server's `expires_in`, or for a token handed
+  // in by the application (or reloaded) from its JWT `exp` claim. Read, not verified: it only
+  // decides when to refresh; the server decides whether the token is good.
+  std::optional<Clock::time_point> expiry() const { return access_expiry_; }
 
  private:
   // ClientOptions::reload_tokens: tokens refreshed elsewhere replace ours (true) or not.
   bool adopt_reloaded_tokens();
   Result take_tokens(int status, std::string body);
+  void set_access_token(std::string token);  // its expiry from the JWT's `exp`, when readable
 
   boost::asio::any_io_executor ex_;
   ClientOptions options_;
@@ -62,7 +65,6 @@ class Auth : public std::enable_shared_from_this<Auth> {
   bool registered_ = false;
   std::string access_token_, refresh_token_;
   std::optional<Clock::time_point> access_expiry_;
-  std::optional<std::chrono::seconds> lifetime_;
 };
 
 }  // namespace parley::client::detail

@@ -110,6 +110,7 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
     if (state_ != State::idle && state_ != State::stopped) return;
     attempt_ = 0;
     state_ = State::idle;
+    schedule_refresh_before_expiry();  // tokens handed in by the application
     connect_now();
   }
 
@@ -176,12 +177,18 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
   // Reported even when the client has stopped meanwhile: the server has rotated the refresh
   // token, so the application must keep the new one.
   void new_tokens(const Tokens& tokens) {
-    if (const auto lifetime = auth_->lifetime(); lifetime && state_ != State::stopped) {
-      const auto lead =
-          std::min<std::chrono::milliseconds>(options_.refresh_lead, std::chrono::milliseconds(*lifetime) / 4);
-      schedule_refresh(*lifetime - lead);
-    }
+    if (state_ != State::stopped) schedule_refresh_before_expiry();
     emit(handlers_.on_tokens, tokens);
+  }
+
+  // refresh_lead before the access token expires, but at most a quarter of its remaining time
+  // before: a token with a short life is not refreshed at once. Nothing when its expiry is unknown.
+  void schedule_refresh_before_expiry() {
+    const auto expiry = auth_->expiry();
+    if (!expiry) return;
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*expiry - Clock::now());
+    const auto lead = std::min<std::chrono::milliseconds>(options_.refresh_lead, left / 4);
+    schedule_refresh(std::max(left - lead, std::chrono::milliseconds(0)));
   }
 
   // Proactive refresh while running. The open connection does not need it (it outlives its

@@ -279,6 +279,24 @@ TEST_F(ShortTokenTest, AccessTokenIsRefreshedBeforeExpiry) {
   });
 }
 
+// Tokens handed in by the application: the expiry comes from the JWT's `exp`, so they are
+// refreshed ahead of time too, on an open connection that never sees a 401.
+TEST_F(ShortTokenTest, AppSuppliedTokenIsRefreshedBeforeItsJwtExpiry) {
+  ClientOptions o = options_for(port_, alice_);
+  o.username.clear();
+  o.password.clear();
+  o.access_token = alice_.access_token;
+  o.refresh_token = alice_.refresh_token;
+  TestClient a(o);
+  a->start();
+  ASSERT_TRUE(a.events.wait([](const Recorder& r) { return r.tokens.size() >= 2; }, 10s));
+  a.events.locked([](const Recorder& r) {
+    EXPECT_EQ(r.connected.size(), 1u);
+    EXPECT_TRUE(r.reconnecting.empty());
+    EXPECT_TRUE(r.errors.empty());
+  });
+}
+
 TEST_F(ClientTest, RefusedAccessTokenIsRefreshedAtConnect) {
   ClientOptions o = options_for(port_, alice_);
   o.username.clear();

@@ -94,8 +94,9 @@ struct ClientOptions {
   std::string refresh_token;
 
   // The access token is refreshed this long before it expires (at most a quarter of its
-  // lifetime before), while the client runs. Tokens given in access_token have an unknown
-  // lifetime: they are refreshed when the server refuses them (401).
+  // remaining time before), while the client runs, and also when the server refuses it (401).
+  // The expiry comes from the server's expires_in, or for a token given in access_token from
+  // its JWT `exp` claim (read, not verified).
   std::chrono::seconds refresh_lead{60};
 
   BackoffPolicy backoff;
