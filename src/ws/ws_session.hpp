@@ -70,6 +70,8 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   bool handle_frame(const ws::FrameEvent& event);  // false: stop reading
   void on_peer_close(const ws::FrameEvent& event);
   void queue(ws::Opcode opcode, std::shared_ptr<const std::string> payload);
+  // Sends what it can of gather_ now, dropping it from gather_; false after a socket error.
+  bool write_without_blocking();
   void on_written(boost::system::error_code ec);
   void finish();    // the connection is over: teardown and close the socket
   void teardown();  // leaves rooms and the shard, reports presence; once

@@ -53,6 +53,8 @@ void WsSession::start(std::string_view key) {
   // The heartbeat sweep takes over from the HTTP timeouts.
   stream_.next_layer().expires_never();
   stream_.bypass_timeouts();
+  boost::system::error_code ignored;
+  stream_.socket().non_blocking(true, ignored);  // for write_without_blocking()
   Outgoing response;
   response.payload = share(ws::switching_protocols_response(key));
   outbox_.push_back(std::move(response));
@@ -184,9 +186,33 @@ void WsSession::flush() {
     if (out.header_size > 0) gather_.emplace_back(out.header, out.header_size);
     gather_.emplace_back(out.payload->data(), out.payload->size());
   }
+  // Most flushes fit in the socket's send buffer: a non-blocking writev sends them at once, and
+  // only what is left (a slow reader, a large burst) goes through an asynchronous write, which
+  // costs an operation, a reactor registration and a handler on top of the system call.
+  if (!stream_.is_tls()) {
+    if (!write_without_blocking()) return on_written(boost::asio::error::broken_pipe);
+    if (gather_.empty()) return on_written({});
+  }
   boost::asio::async_write(
       stream_, std::span<const boost::asio::const_buffer>(gather_),
       [self = shared_from_this()](boost::system::error_code ec, std::size_t) { self->on_written(ec); });
+}
+
+bool WsSession::write_without_blocking() {
+  auto& socket = stream_.socket();
+  std::size_t done = 0;  // buffers of gather_ written completely
+  while (done < gather_.size()) {
+    boost::system::error_code ec;
+    std::size_t bytes = socket.write_some(std::span<const boost::asio::const_buffer>(gather_).subspan(done), ec);
+    if (ec == boost::asio::error::would_block || ec == boost::asio::error::try_again) break;
+    if (ec) return false;
+    const bool progress = bytes > 0;
+    for (; done < gather_.size() && bytes >= gather_[done].size(); ++done) bytes -= gather_[done].size();
+    if (bytes > 0) gather_[done] += bytes;  // a buffer written in part
+    if (!progress) break;
+  }
+  gather_.erase(gather_.begin(), gather_.begin() + static_cast<std::ptrdiff_t>(done));
+  return true;
 }
 
 void WsSession::on_written(boost::system::error_code ec) {
