@@ -8,6 +8,7 @@ packages=(
   libboost1.81-dev libssl-dev libsqlite3-dev libsodium-dev libjwt-dev
   libsimdjson-dev libspdlog-dev libfmt-dev libcli11-dev libmagic-dev libvips-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  chromium  # the browser tests drive Debian's build; none is ever downloaded
 )
 
 missing=()
