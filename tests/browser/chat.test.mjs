@@ -11,7 +11,8 @@ import {
 let srv;
 let browser;
 before(async () => {
-  srv = await startServer();
+  // The paging test posts 120 messages at once: lift the message rate limit.
+  srv = await startServer({ 'msg-rate-burst': 1000, 'msg-rate-per-s': 1000 });
   browser = await launch();
 });
 after(async () => {
@@ -85,6 +86,9 @@ test('two users chat in real time', async (t) => {
   await sendViaUi(bob, 'all good, thanks');
   await message(alice.page, 'all good, thanks').waitFor();
   await screenshot(alice.page, 'chat-desktop');
+  await alice.page.emulateMedia({ colorScheme: 'dark' });
+  await screenshot(alice.page, 'chat-dark');
+  await alice.page.emulateMedia({ colorScheme: 'light' });
 
   // Phone-sized screen: one pane at a time.
   await bob.page.setViewportSize({ width: 390, height: 760 });
@@ -129,4 +133,54 @@ test('logging in again and staying logged in across reloads', async () => {
   await user.page.getByRole('button', { name: 'Log in' }).click();
   await user.page.getByRole('button', { name: /^notes/ }).waitFor();
   assert.deepEqual(user.errors, []);
+});
+
+test('private rooms by invite, history paging and the new-messages button', async () => {
+  const dave = await openUser(browser, srv);
+  const erin = await openUser(browser, srv);
+  const users = [dave, erin];
+  await registerViaUi(dave, 'dave');
+  await registerViaUi(erin, 'erin');
+  const roomId = await createRoomViaUi(dave, 'secret', { private: true });
+
+  // A private room cannot be joined by id; its invite (copied from the header) lets erin in.
+  await erin.page.getByRole('textbox', { name: 'Join a room' }).fill(String(roomId));
+  await erin.page.getByRole('button', { name: 'Join', exact: true }).click();
+  await erin.page.getByRole('alert').filter({ hasText: 'No such room, or the invite code is wrong.' }).waitFor();
+  await dave.page.getByRole('button', { name: 'Copy invite' }).click();
+  const toast = await dave.page.locator('.toast', { hasText: /Invite code copied|Copy failed/ }).textContent();
+  const invite = /: (\S+)$/.exec(toast)[1];
+  const room = await dave.page.evaluate((id) => window.parley.room(id).invite, roomId);
+  assert.equal(invite, room);
+  await joinRoomViaUi(erin, invite, 'secret');
+
+  // 120 older messages: the newest page shows, scrolling up loads the rest.
+  const login = await srv.api('POST', '/api/auth/login', { username: dave.username, password: dave.password });
+  const token = login.json.access_token;
+  for (let i = 1; i <= 120; i++) {
+    const res = await srv.api('POST', '/api/messages', { room_id: roomId, content: `history ${i}`, client_id: `h-${i}` }, token);
+    assert.equal(res.status, 201);
+  }
+  await message(erin.page, 'history 120').waitFor();
+  await erin.page.reload();
+  await message(erin.page, 'history 120').waitFor();
+  assert.equal(await message(erin.page, /^history 1$/).count(), 0, 'only the newest page at first');
+  await until(async () => {
+    await erin.page.locator('.scroller').evaluate((s) => { s.scrollTop = 0; });
+    return (await message(erin.page, /^history 1$/).count()) === 1;
+  }, 'older pages to load when scrolled up', { users });
+  await erin.page.getByText('This is the beginning of the room.').waitFor();
+  assert.equal(await erin.page.locator('.messages .msg').count(), 120);
+
+  // Scrolled up, a new message shows the button instead of moving the view.
+  await erin.page.locator('.scroller').evaluate((s) => { s.scrollTop = 0; });
+  await sendViaUi(dave, 'fresh news');
+  await message(erin.page, 'fresh news').waitFor({ state: 'attached' });
+  const jump = erin.page.getByRole('button', { name: 'New messages ↓' });
+  await jump.waitFor();
+  await jump.click();
+  await message(erin.page, 'fresh news').waitFor({ state: 'visible' });
+  await until(() => message(erin.page, 'fresh news').isVisible() && jump.isHidden(), 'the view at the bottom', { users });
+  await message(dave.page, 'fresh news').and(dave.page.locator('[data-status="read"]')).waitFor();
+  assert.deepEqual([...dave.errors, ...erin.errors], [], diagnostics(users));
 });

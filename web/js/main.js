@@ -112,7 +112,6 @@ class App {
     if (room.joined && room.readSent && room.unread === 0 && room.lastSeen === 0) {
       room.unread = Math.max(0, lastSeq - room.readSent);
     }
-    if (room.last_message && room.last_message.seq < lastSeq && r.last_message) room.last_message = r.last_message;
     return room;
   }
 
@@ -123,6 +122,8 @@ class App {
   async loadRooms() {
     const { rooms } = await this.api.request('GET', '/api/rooms');
     for (const r of rooms) this.mergeRoom(r);
+    // Rooms joined elsewhere (another tab or device) since the connection opened get followed too.
+    if (this.conn.open) for (const room of this.state.rooms.values()) if (room.joined && !room.subscribed) this.subscribe(room);
     this.render();
   }
 
@@ -334,7 +335,8 @@ class App {
   // ------------------------------------------------------------------ connection
 
   subscribe(room) {
-    if (!room?.joined) return;
+    if (!room?.joined || room.subscribing) return;
+    room.subscribing = true;
     const since = room.msgs.size ? this.maxSeq(room) : room.last_seq;
     this.conn.send({ type: 'join', room_id: room.id, since_seq: since });
   }
@@ -350,6 +352,7 @@ class App {
 
   onConnState(s) {
     this.state.conn = s;
+    if (s !== 'online') for (const room of this.state.rooms.values()) room.subscribed = room.subscribing = false;
     const banner = document.getElementById('conn-banner');
     if (s === 'reconnecting') {
       banner.hidden = false;
@@ -377,6 +380,8 @@ class App {
       case 'joined': {
         if (!room) return;
         room.joined = true;
+        room.subscribed = true;
+        room.subscribing = false;
         room.members = new Map(f.members.map((m) => [m.id, { ...m }]));
         room.member_count = f.members.length;
         room.last_seq = Math.max(room.last_seq || 0, f.last_seq);
