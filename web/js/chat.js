@@ -236,6 +236,8 @@ export class ChatView {
     el.dataset.seq = m.seq ?? '';
     el.dataset.sender = m.sender;
     if (status) el.dataset.status = status; else delete el.dataset.status;
+    // Own messages take focus (tap or Tab), which shows their actions without a hover.
+    if (own && !m.deleted) el.tabIndex = 0; else el.removeAttribute('tabindex');
     const time = h('time', { datetime: m.timestamp, title: new Date(m.timestamp).toLocaleString() }, formatTime(m.timestamp));
     const head = grouped ? null : h('div', { class: 'msg-head' }, h('span', { class: 'sender' }, m.sender), ' ', time);
     const body = h('div', { class: 'msg-body' });
