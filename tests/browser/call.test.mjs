@@ -55,5 +55,13 @@ test('video call: ring, accept, connect, hang up', async () => {
   for (const u of users) {
     assert.equal(await u.page.locator('video.local-video').evaluate((v) => v.srcObject), null);
   }
+
+  // An audio-only call, declined: the caller is told and both sides are free again.
+  await bob.page.getByRole('button', { name: `Audio call ${alice.username}` }).click();
+  const ringing = alice.page.getByRole('dialog', { name: `Audio call with ${bob.username}` });
+  await ringing.getByText(`${bob.username} is calling you (audio)`).waitFor();
+  await ringing.getByRole('button', { name: 'Decline' }).click();
+  await bob.page.locator('.call .call-status', { hasText: `${alice.username} declined the call.` }).waitFor();
+  for (const u of users) await until(() => u.page.evaluate(() => window.parley.calls.active === null), `${u.username} to be free`, { users });
   assert.deepEqual([...alice.errors, ...bob.errors], [], diagnostics(users));
 });

@@ -73,6 +73,12 @@ test('two users chat in real time', async (t) => {
   await mine.hover();
   await mine.getByRole('button', { name: 'Edit message' }).click();
   const editor = alice.page.getByRole('textbox', { name: 'Edit message' });
+  await editor.fill('never mind');
+  await editor.press('Escape'); // Esc cancels: nothing changes
+  await editor.waitFor({ state: 'detached' });
+  assert.equal(await message(alice.page, 'never mind').count(), 0);
+  await mine.focus(); // own messages take focus, which shows their actions (keyboard, touch)
+  await mine.getByRole('button', { name: 'Edit message' }).click();
   await editor.fill('how are you doing?');
   await editor.press('Enter');
   await message(bob.page, 'how are you doing?').locator('.edited').waitFor();

@@ -67,6 +67,24 @@ test('images, files, and refused uploads', async () => {
   assert.match(await link.textContent(), /16 B/);
   assert.equal(await link.getAttribute('download'), 'notes.txt');
 
+  // Pasted into the composer: a preview; on a slow link the progress bar shows the upload going.
+  await alice.page.getByRole('textbox', { name: 'Message' }).focus();
+  await alice.page.evaluate(() => {
+    const dt = new DataTransfer();
+    dt.items.add(new File(['x'.repeat(200_000)], 'pasted.txt', { type: 'text/plain' }));
+    document.activeElement.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+  });
+  await alice.page.locator('.attachment-preview', { hasText: 'pasted.txt' }).waitFor();
+  const cdp = await alice.context.newCDPSession(alice.page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 100 * 1024 });
+  await alice.page.getByRole('button', { name: 'Send', exact: true }).click();
+  const progress = alice.page.getByRole('progressbar', { name: 'Upload progress' });
+  await until(() => progress.evaluate((p) => !p.hidden && p.value > 0 && p.value < 1), 'the progress bar part-way', { users });
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  await bob.page.locator('a.file', { hasText: 'pasted.txt' }).waitFor();
+  await progress.waitFor({ state: 'hidden' });
+
   // A refused type: a clear message, nothing sent.
   await alice.page.locator('input[type=file]').setInputFiles({ name: 'blob.bin', mimeType: 'application/octet-stream', buffer: randomBytes(2000) });
   await alice.page.getByRole('button', { name: 'Send', exact: true }).click();
