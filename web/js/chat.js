@@ -146,7 +146,8 @@ export class ChatView {
     if (this.shownRoom !== room.id) this.switchRoom(room);
     clear(this.title, room.private ? h('span', { class: 'tag' }, 'private') : '# ', room.name);
     const online = [...room.members.values()].filter((m) => m.status !== 'offline').length;
-    this.info.textContent = `${room.private ? 'Private' : `Room ${room.id}`} · ${room.members.size || room.member_count} members, ${online} online`;
+    const count = room.members.size || room.member_count;
+    this.info.textContent = `${room.private ? 'Private' : `Room ${room.id}`} · ${count} member${count === 1 ? '' : 's'}, ${online} online`;
     this.copyButton.textContent = room.private ? 'Copy invite' : 'Copy room id';
     this.membersButton.setAttribute('aria-expanded', String(this.app.state.paneMembers));
     this.body.classList.toggle('show-members', this.app.state.paneMembers);
