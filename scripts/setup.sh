@@ -9,6 +9,7 @@ packages=(
   libsimdjson-dev libspdlog-dev libfmt-dev libcli11-dev libmagic-dev libvips-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   tmux  # the parley-cli tests drive `chat` through a terminal
+  chromium  # the browser tests drive Debian's build; none is ever downloaded
 )
 
 missing=()

@@ -11,6 +11,10 @@ export CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=1
 if [[ ! -d tests/integration/node_modules ]]; then
   (cd tests/integration && npm ci --no-audit --no-fund --loglevel=error)
 fi
+# The browser tests drive Debian's chromium with playwright-core (no browser download).
+if [[ ! -d tests/browser/node_modules/playwright-core ]]; then
+  (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+fi
 
 echo "=== format: clang-format --dry-run (fix with: clang-format -i <files>)"
 git ls-files -z 'src/*.cpp' 'src/*.hpp' 'client/*.cpp' 'client/*.hpp' 'examples/*.cpp' 'tests/*.cpp' 'tests/*.hpp' 'bench/*.cpp' 'tools/*.cpp' 'tools/*.hpp' | xargs -0 clang-format --dry-run --Werror

@@ -8,6 +8,7 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
+#include "http/static_files.hpp"
 #include "http/upload_state.hpp"
 #include "protocol/json_input.hpp"
 #include "util/clock.hpp"
@@ -92,6 +93,13 @@ void HttpSession::on_header(boost::system::error_code ec) {
       header_parser_->is_done()) {
     return serve_file(BeastRequest(header_parser_->release().base()));
   }
+  // The web client: only exact asset paths match, so every API path keeps its meaning.
+  if ((method == http::verb::get || method == http::verb::head) && header_parser_->is_done() &&
+      !beast::websocket::is_upgrade(header)) {
+    if (const StaticAsset* asset = find_static_asset(embedded_assets(), target)) {
+      return serve_static(*asset, method == http::verb::head, header[http::field::if_none_match], header.keep_alive());
+    }
+  }
   // Beast checks a declared Content-Length against the limit only while reading the header,
   // which ran without one: check it here (the parser's limit still bounds chunked bodies).
   const auto max_body = static_cast<std::uint64_t>(services_.config.max_body_bytes);
@@ -141,6 +149,17 @@ void HttpSession::write(HttpReply reply, bool keep_alive) {
   res->body() = std::move(reply.body);
   res->keep_alive(keep_alive);
   res->prepare_payload();
+  send_response(std::move(res));
+}
+
+void HttpSession::serve_static(const StaticAsset& asset, bool head, std::string_view if_none_match, bool keep_alive) {
+  const StaticResponse reply = static_response(asset, if_none_match, head);
+  auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(reply.status), 11);
+  res->set(http::field::server, "parley");
+  for (const auto& [name, value] : reply.headers) res->set(name, value);
+  res->body() = std::string(reply.body);
+  res->keep_alive(keep_alive);
+  if (reply.status == 200) res->content_length(reply.content_length);  // HEAD: what a GET would send
   send_response(std::move(res));
 }
 

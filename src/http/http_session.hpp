@@ -20,6 +20,7 @@
 namespace parley {
 
 struct UploadState;
+struct StaticAsset;
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
@@ -65,6 +66,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   struct FileReply;
   void serve_file(BeastRequest request);
   void write_file_reply(std::shared_ptr<FileReply> reply, bool keep_alive);
+
+  // static_files: the web client's embedded files (GET/HEAD of "/" and the asset paths).
+  void serve_static(const StaticAsset& asset, bool head, std::string_view if_none_match, bool keep_alive);
 
   net::Stream stream_;
   boost::beast::flat_buffer buffer_;

@@ -1,6 +1,9 @@
 # Installs the integration tests' node dependencies from package-lock.json, once.
-# cmake -DNPM=<npm> -DDIR=<tests/integration> -P npm_ci.cmake
-if(EXISTS "${DIR}/node_modules/ws/package.json")
+# cmake -DNPM=<npm> -DDIR=<tests/integration> [-DCHECK=<package that shows it is done>] -P npm_ci.cmake
+if(NOT DEFINED CHECK)
+  set(CHECK ws)
+endif()
+if(EXISTS "${DIR}/node_modules/${CHECK}/package.json")
   message(STATUS "node_modules present in ${DIR}; skipping npm ci")
   return()
 endif()
