@@ -13,6 +13,7 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
@@ -306,6 +307,16 @@ class ChatWorld {
   ChatService& chat() {
     return *chat_;
   }
+  // Returns once everything already posted to the timer thread (presence announcements are
+  // requested there) has run: a barrier, not a sleep.
+  void settle_timers() {
+    std::promise<void> done;
+    boost::asio::post(io_, [&done] { done.set_value(); });
+    if (done.get_future().wait_for(kEventDeadline) != std::future_status::ready) {
+      throw std::runtime_error("the timer thread did not settle");
+    }
+  }
+
   Presence& presence() {
     return presence_;
   }

@@ -279,6 +279,7 @@ TEST(ChatPresence, StatusChangesAreRateLimitedPerUser) {
   w.presence().connected(p.alice);
   ASSERT_TRUE(w.chat().set_status(p.bob, PresenceStatus::away, false).ok());
   ASSERT_TRUE(w.chat().set_status(p.bob, PresenceStatus::online, false).ok());
+  w.settle_timers();
   const auto announced = w.events().count(frame_type("presence"));
 
   auto refused = w.chat().set_status(p.bob, PresenceStatus::away, false);
@@ -287,6 +288,7 @@ TEST(ChatPresence, StatusChangesAreRateLimitedPerUser) {
   EXPECT_EQ(refused.error().code, "rate_limited");
   EXPECT_GE(refused.error().retry_after_s, 1);
   EXPECT_EQ(w.presence().status_of(p.bob.id), PresenceStatus::online) << "a refused change changes nothing";
+  w.settle_timers();
   EXPECT_EQ(w.events().count(frame_type("presence")), announced);
 
   ASSERT_TRUE(w.chat().set_status(p.alice, PresenceStatus::away, false).ok()) << "the cap is per user";
