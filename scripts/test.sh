@@ -13,7 +13,7 @@ if [[ ! -d tests/integration/node_modules ]]; then
 fi
 
 echo "=== format: clang-format --dry-run (fix with: clang-format -i <files>)"
-git ls-files -z 'src/*.cpp' 'src/*.hpp' 'client/*.cpp' 'client/*.hpp' 'examples/*.cpp' 'tests/*.cpp' 'tests/*.hpp' 'bench/*.cpp' | xargs -0 clang-format --dry-run --Werror
+git ls-files -z 'src/*.cpp' 'src/*.hpp' 'client/*.cpp' 'client/*.hpp' 'examples/*.cpp' 'tools/*.cpp' 'tools/*.hpp' 'tests/*.cpp' 'tests/*.hpp' 'bench/*.cpp' | xargs -0 clang-format --dry-run --Werror
 
 presets=("$@")
 ((${#presets[@]})) || presets=(release asan)
