@@ -29,7 +29,7 @@ void start_watchdog(const Options& o) {
   if (s <= 0) {
     const double step = o.warmup_s + o.duration_s + o.drain_s + 25;
     const int steps = o.scenario == Scenario::connections ? 0
-                      : o.scenario == Scenario::ramp      ? o.ramp_max_steps + o.refine
+                      : o.scenario == Scenario::ramp      ? o.ramp_max_steps + o.refine + 1
                                                           : static_cast<int>(o.rates.size()) + o.refine;
     s = (o.proto == Proto::parley ? o.setup_timeout_s : 0) + o.ready_timeout_s * 2 + o.clients / 200.0 + 60 +
         steps * step + (o.scenario == Scenario::connections ? o.duration_s : 0);

@@ -40,6 +40,8 @@ Options parse_options(int argc, char** argv) {
       "fanout (the --rate steps: deliveries/s, latency, lost/dup, server CPU per delivery),\n"
       "ramp (from the first --rate, times --ramp-factor per step until a step fails).",
       "parley-bench"};
+  // A later occurrence of an option wins (scripts pass defaults first, then a scenario's own).
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   std::string scenario = "fanout";
   std::string proto = "parley";
   std::string url = "ws://127.0.0.1:8080";

@@ -145,7 +145,7 @@ class Loader {
   }
 
   // Warmup, measured window, bounded drain; emits the step's JSON line and table row.
-  bool step(int n, double rate, bool refine) {
+  bool step(int n, double rate, bool refine, bool half = false) {
     Engine& e = e_;
     const double offered = fan_sum_ * rate;
     e.begin_step();
@@ -254,6 +254,7 @@ class Loader {
     r.add("mode", "load")
         .add("step", n)
         .add("refine", refine)
+        .add("half_of_max", half)
         .add("rate_per_sender", rate)
         .add("offered_msgs_per_s", t->total_rate)
         .add("offered_deliveries_per_s", offered)
@@ -301,12 +302,15 @@ class Loader {
     if (first) add_connect(r, connect, connect.latencies_ns);
     first = false;
     emit_json(o_, r);
-    std::fprintf(stderr,
-                 "%-5s %8.1fk %8.1fk %6llu %4llu %8.2f %8.2f %8.2f %8.2f %5.1f %7.2f %6.2f %6.2f %5.1f %7.2f %s%s\n",
-                 (std::to_string(n) + (refine ? "r" : "")).c_str(), offered / 1e3, dps / 1e3,
-                 static_cast<unsigned long long>(lost), static_cast<unsigned long long>(e.dup), p.p50, p.p99, p.p999,
-                 p.max, srv_pct, (srv_user + srv_sys) / ad, srv_user / ad, srv_sys / ad, gen_pct, gen_us / ad,
-                 pass ? "PASS" : "FAIL", contaminated ? " CONTAMINATED" : "");
+    std::fprintf(
+        stderr, "%-5s %8.1fk %8.1fk %6llu %4llu %8.2f %8.2f %8.2f %8.2f %5.1f %7.2f %6.2f %6.2f %5.1f %7.2f %s%s\n",
+        (std::to_string(n) + (refine ? "r"
+                              : half ? "h"
+                                     : ""))
+            .c_str(),
+        offered / 1e3, dps / 1e3, static_cast<unsigned long long>(lost), static_cast<unsigned long long>(e.dup), p.p50,
+        p.p99, p.p999, p.max, srv_pct, (srv_user + srv_sys) / ad, srv_user / ad, srv_sys / ad, gen_pct, gen_us / ad,
+        pass ? "PASS" : "FAIL", contaminated ? " CONTAMINATED" : "");
     return pass;
   }
 
@@ -382,6 +386,11 @@ int run_load(Engine& e, const Options& o, double setup_s) {
     } else {
       fail_rate = rate;
     }
+  }
+  // Ramp: one more step at half the best passing rate (latency well below saturation).
+  if (o.scenario == Scenario::ramp && pass_rate > 0) {
+    l.wait_quiet(20);
+    l.step(n++, pass_rate / 2, false, true);
   }
   e.close_all();
   return 0;
