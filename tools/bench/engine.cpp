@@ -238,7 +238,7 @@ void Engine::arm_read(Conn* c) {
   });
 }
 
-// Asio's epoll reactor is edge-triggered: drain to EAGAIN before waiting again, or yield after a
+// Asio's epoll reactor is edge-triggered: drain the socket before waiting again, or yield after a
 // few full reads with a posted continuation so one busy connection cannot starve the others.
 void Engine::on_readable(Conn* c) {
   const int fd = c->sock.native_handle();
@@ -247,6 +247,9 @@ void Engine::on_readable(Conn* c) {
     if (n > 0) {
       process(c, rbuf_.data(), static_cast<std::size_t>(n));
       if (c->state == Conn::failed || c->state == Conn::closed) return;
+      // A short read emptied the socket: data arriving later raises a new edge, which the
+      // reactor sees with our wait queued (this thread only polls after the handler returns).
+      if (static_cast<std::size_t>(n) < rbuf_.size()) return arm_read(c);
       continue;
     }
     if (n == 0) return fail(c, "the server closed the connection");
