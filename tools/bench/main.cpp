@@ -32,7 +32,7 @@ void start_watchdog(const Options& o) {
                       : o.scenario == Scenario::ramp      ? o.ramp_max_steps + o.refine + 1
                                                           : static_cast<int>(o.rates.size()) + o.refine;
     s = (o.proto == Proto::parley ? o.setup_timeout_s : 0) + o.ready_timeout_s * 2 + o.clients / 200.0 + 60 +
-        steps * step + (o.scenario == Scenario::connections ? o.duration_s : 0);
+        steps * (1 + o.retry_contaminated) * step + (o.scenario == Scenario::connections ? o.duration_s : 0);
   }
   std::thread([s] {
     std::this_thread::sleep_for(std::chrono::duration<double>(s));

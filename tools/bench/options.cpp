@@ -70,6 +70,9 @@ Options parse_options(int argc, char** argv) {
   app.add_option("--stop-shortfall", o.stop_shortfall, "a step fails when this fraction short of offered")
       ->capture_default_str();
   app.add_option("--refine", o.refine, "bisection steps after the first failure")->capture_default_str();
+  app.add_option("--retry-contaminated", o.retry_contaminated,
+                 "run a failing step again (at most N times) when another task shared a pinned core")
+      ->capture_default_str();
   app.add_option("--ramp-factor", o.ramp_factor, "ramp: rate multiplier per step")
       ->check(CLI::Range(1.01, 10.0))
       ->capture_default_str();

@@ -28,7 +28,8 @@ struct Options {
   int connect_concurrency = 100;
   double stop_p99_ms = 100;
   double stop_shortfall = 0.05;
-  int refine = 0;  // bisection steps between the last pass and the first failure
+  int refine = 0;              // bisection steps between the last pass and the first failure
+  int retry_contaminated = 2;  // runs again a failing step that shared its cores with another task
   double ramp_factor = 1.25;
   int ramp_max_steps = 40;
   int src_ips = 1;  // spread client sockets over 127.0.0.1 .. 127.0.0.N
