@@ -123,7 +123,7 @@ struct Ticker {
 
 class Loader {
  public:
-  Loader(Engine& e, const Options& o) : e_(o.clients > 0 ? e : e), o_(o) {
+  Loader(Engine& e, const Options& o) : e_(e), o_(o) {
     for (int k = 0; k < o.senders; ++k) {
       const int client = static_cast<int>(static_cast<std::int64_t>(k) * o.clients / o.senders);
       senders_.push_back(client);
