@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
-# Installs what building and testing Parley needs on Debian 12, skipping what is present.
-# Called by scripts/serve.sh and scripts/test.sh; safe to run again.
+# Installs what building Parley needs on Debian 12, skipping what is present; `setup.sh test`
+# also installs what only the tests run. Called by scripts/serve.sh and scripts/test.sh; safe to
+# run again.
 set -euo pipefail
 
 packages=(
-  build-essential cmake pkg-config ccache git clang-format openssl
+  build-essential cmake pkg-config ccache git clang-format
   libboost1.81-dev libssl-dev libsqlite3-dev libsodium-dev libjwt-dev
   libsimdjson-dev libspdlog-dev libfmt-dev libcli11-dev libmagic-dev libvips-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  tmux  # the parley-cli tests drive `chat` through a terminal
-  chromium  # the browser tests drive Debian's build; none is ever downloaded
 )
+if [[ "${1:-}" == test ]]; then
+  packages+=(
+    openssl   # the TLS tests make their own CA and certificates
+    tmux      # the parley-cli tests drive `chat` through a terminal
+    chromium  # the browser tests drive Debian's build; none is ever downloaded
+  )
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/setup.sh
+bash scripts/setup.sh test
 # ccache hits across clones (CI builds a fresh clone): paths relative to the checkout.
 export CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=1
 # The integration tests drive the server with the `ws` client library from npm.
