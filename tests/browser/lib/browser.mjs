@@ -4,7 +4,7 @@
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import path from 'node:path';
-import { REPO_ROOT, serverLogTail, uniqueName } from '../../integration/lib/harness.mjs';
+import { REPO_ROOT, serverLogTail, uniqueName, waitFor } from '../../integration/lib/harness.mjs';
 
 export const CHROMIUM = process.env.PARLEY_CHROMIUM ?? '/usr/bin/chromium';
 export const SCREENSHOT_DIR = process.env.PARLEY_ARTIFACTS
@@ -87,21 +87,8 @@ export function member(page, username) {
 }
 
 /** Polls an async predicate until it is truthy or the deadline passes (observed state, not sleeps). */
-export async function until(fn, what, { timeoutMs = UI_TIMEOUT_MS, intervalMs = 100, users = [] } = {}) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  for (;;) {
-    try {
-      last = await fn();
-      if (last) return last;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}\n${diagnostics(users)}`);
-    }
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
+export function until(fn, what, { timeoutMs = UI_TIMEOUT_MS, intervalMs = 100, users = [] } = {}) {
+  return waitFor(fn, { timeoutMs, intervalMs, what, diagnostics: () => diagnostics(users) });
 }
 
 export function diagnostics(users = []) {

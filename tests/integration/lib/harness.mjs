@@ -81,7 +81,7 @@ const delay = (ms) => new Promise((r) => setTimeout(r, ms));
  * For observable state that has no event (a REST view changing, a token expiring). The interval
  * is a poll period, not a synchronisation sleep: success is decided by the observed state.
  */
-export async function waitFor(fn, { timeoutMs = 5000, intervalMs = 50, what = 'condition' } = {}) {
+export async function waitFor(fn, { timeoutMs = 5000, intervalMs = 50, what = 'condition', diagnostics = () => serverLogTail() } = {}) {
   const deadline = Date.now() + timeoutMs;
   let last;
   for (;;) {
@@ -92,7 +92,7 @@ export async function waitFor(fn, { timeoutMs = 5000, intervalMs = 50, what = 'c
       last = e;
     }
     if (Date.now() >= deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last result: ${describe(last)}\n${serverLogTail()}`);
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last result: ${describe(last)}\n${diagnostics()}`);
     }
     await delay(intervalMs);
   }
