@@ -78,7 +78,10 @@ std::string TokenIssuer::issue(const User& user, std::string_view session_id, Ti
   check(jwt_add_grant(jwt.get(), "sid", sid.c_str()), "add sid");
   check(jwt_add_grant(jwt.get(), "jti", jti.c_str()), "add jti");
   check(jwt_add_grant_int(jwt.get(), "iat", issued_at), "add iat");
-  check(jwt_add_grant_int(jwt.get(), "exp", issued_at + static_cast<long>(access_ttl_.count())), "add exp");
+  // Rounded up: `exp` is in whole seconds, and a token must never expire before the
+  // `expires_in` its issuer announced (rounded down, a 1 s token could die at once).
+  const TimeMs expires_ms = now + static_cast<TimeMs>(access_ttl_.count()) * 1000;
+  check(jwt_add_grant_int(jwt.get(), "exp", static_cast<long>((expires_ms + 999) / 1000)), "add exp");
   check(jwt_set_alg(jwt.get(), JWT_ALG_HS256, reinterpret_cast<const unsigned char*>(secret_.data()),
                     static_cast<int>(secret_.size())),
         "set alg");

@@ -74,6 +74,16 @@ TEST(TokenIssuer, ExpiresAtExp) {
   EXPECT_FALSE(issuer.verify(token, kNow + 86'400'000));
 }
 
+// exp is in whole seconds: issued late in a second, a token still lives its whole ttl (and at
+// most a second more), never less.
+TEST(TokenIssuer, NeverExpiresBeforeItsTtl) {
+  const TokenIssuer issuer(kSecret, seconds(1));
+  const TimeMs late_in_a_second = kNow + 999;
+  const std::string token = issuer.issue(kAlice, "s", late_in_a_second);
+  EXPECT_TRUE(issuer.verify(token, late_in_a_second + 999));
+  EXPECT_FALSE(issuer.verify(token, late_in_a_second + 2'000));
+}
+
 TEST(TokenIssuer, RejectsATamperedSignature) {
   const TokenIssuer issuer(kSecret, seconds(900));
   std::string token = issuer.issue(kAlice, "s", kNow);
