@@ -1,9 +1,8 @@
 #include "chat/chat_service.hpp"
 
-#include <sodium.h>
-
 #include <algorithm>
 
+#include "auth/sodium.hpp"
 #include "util/clock.hpp"
 #include "util/text.hpp"
 
@@ -13,11 +12,7 @@ namespace {
 
 // Invite codes are capabilities: 128 random bits, URL-safe.
 std::string new_invite_code() {
-  unsigned char raw[16];
-  randombytes_buf(raw, sizeof raw);
-  char out[sodium_base64_ENCODED_LEN(sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
-  sodium_bin2base64(out, sizeof out, raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-  return out;
+  return random_base64url(16);
 }
 
 }  // namespace
