@@ -14,12 +14,10 @@ namespace {
 
 ssl::context modern_context(ssl::context::method method) {
   ssl::context context(method);
-  // The version floor is the guarantee; the options only drop what older OpenSSL enabled.
   if (SSL_CTX_set_min_proto_version(context.native_handle(), TLS1_2_VERSION) != 1) {
     throw std::runtime_error("OpenSSL refused TLS 1.2 as the minimum version");
   }
-  context.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                      ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::no_compression);
+  context.set_options(ssl::context::default_workarounds | ssl::context::no_compression);
   return context;
 }
 
