@@ -5,21 +5,16 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { randomUUID } from 'node:crypto';
 import {
-  startServer, expectStatus, expectError, createRoom, joinRoom, postMessage, waitFor, uniqueName,
+  startServer, expectStatus, expectError, createRoom, postMessage, waitFor, uniqueName, twoMembers,
 } from './lib/harness.mjs';
 
 async function assertStillServing(srv) {
   assert.ok(srv.running, `server process died:\n${srv.logs().slice(-3000)}`);
   const h = expectStatus(await srv.api('GET', '/healthz'), 200, 'healthz after bad input:');
   assert.deepEqual(h.json, { status: 'ok' });
-  const a = await srv.registerUser('ok_a');
-  const b = await srv.registerUser('ok_b');
-  const room = await createRoom(srv, a);
-  await joinRoom(srv, b, room.id);
-  const wsA = await srv.connectWs(`/ws/chat/${room.id}`, a.token);
-  const wsB = await srv.connectWs(`/ws/chat/${room.id}`, b.token);
-  await wsA.next('joined');
-  await wsB.next('joined');
+  const { a, b, room } = await twoMembers(srv, 'ok_a', 'ok_b');
+  const wsA = await srv.chatWs(room, a);
+  const wsB = await srv.chatWs(room, b);
   const ack = await wsA.sendMessage(room.id, 'still alive?');
   const got = await wsB.next((f) => f.type === 'message' && f.id === ack.id);
   assert.equal(got.content, 'still alive?');

@@ -3,7 +3,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startServer, expectStatus, expectError, createRoom, joinRoom, postMessage, tryUpgrade, messageOf,
+  startServer, expectStatus, expectError, createRoom, joinRoom, postMessage, tryUpgrade, messageOf, twoMembers,
 } from './lib/harness.mjs';
 
 describe('decisions', { timeout: 60_000 }, () => {
@@ -160,14 +160,9 @@ describe('typing and presence storms', { timeout: 60_000 }, () => {
   after(async () => { await srv?.dispose(); });
 
   it('toggling typing relays at most the per-user burst of starts, and the last stop still arrives', async () => {
-    const a = await srv.registerUser('ta');
-    const b = await srv.registerUser('tb');
-    const room = await createRoom(srv, a);
-    await joinRoom(srv, b, room.id);
-    const wsA = await srv.connectWs(`/ws/chat/${room.id}`, a.token);
-    const wsB = await srv.connectWs(`/ws/chat/${room.id}`, b.token);
-    await wsA.next('joined');
-    await wsB.next('joined');
+    const { a, b, room } = await twoMembers(srv, 'ta', 'tb');
+    const wsA = await srv.chatWs(room, a);
+    const wsB = await srv.chatWs(room, b);
     for (let i = 0; i < 40; i++) {
       wsA.send({ type: 'typing_start', room_id: room.id });
       wsA.send({ type: 'typing_stop', room_id: room.id });

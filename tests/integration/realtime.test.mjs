@@ -3,8 +3,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startServer, expectStatus, assertMessageShape, assertTimestamp, createRoom, joinRoom, postMessage,
-  isPosInt,
+  startServer, expectStatus, assertMessageShape, assertTimestamp, createRoom, joinRoom, postMessage, isPosInt, twoMembers,
 } from './lib/harness.mjs';
 
 const GRACE_MS = 500; // --presence-grace-ms for the main server of this file
@@ -14,18 +13,6 @@ describe('realtime', { timeout: 60_000 }, () => {
   before(async () => { srv = await startServer({ 'presence-grace-ms': GRACE_MS }); });
   after(async () => { await srv?.dispose(); });
 
-  async function twoUsersOneRoom() {
-    const a = await srv.registerUser('a');
-    const b = await srv.registerUser('b');
-    const room = await createRoom(srv, a);
-    await joinRoom(srv, b, room.id);
-    return { a, b, room };
-  }
-  async function chatWs(room, user) {
-    const ws = await srv.connectWs(`/ws/chat/${room.id}`, user.token);
-    await ws.next('joined');
-    return ws;
-  }
   async function anyWs(user) {
     const ws = await srv.connectWs('/ws', user.token);
     await ws.next('hello');
@@ -33,7 +20,7 @@ describe('realtime', { timeout: 60_000 }, () => {
   }
 
   it('/ws/chat/{id}: hello then joined (members with status), in that order', async () => {
-    const { a, b, room } = await twoUsersOneRoom();
+    const { a, b, room } = await twoMembers(srv);
     await postMessage(srv, a, room.id, 'before anyone connected');
     const wsA = await srv.connectWs(`/ws/chat/${room.id}`, a.token);
     const joinedA = await wsA.next('joined');
@@ -75,8 +62,8 @@ describe('realtime', { timeout: 60_000 }, () => {
     await joinRoom(srv, a, r2.id);
 
     // A: one room-bound connection per room. B: one multiplexed connection.
-    const a1 = await chatWs(r1, a);
-    const a2 = await chatWs(r2, a);
+    const a1 = await srv.chatWs(r1, a);
+    const a2 = await srv.chatWs(r2, a);
     const bx = await anyWs(b);
     bx.send({ type: 'join', room_id: r1.id });
     const j1 = await bx.next((f) => f.type === 'joined' && f.room_id === r1.id);
@@ -147,8 +134,8 @@ describe('realtime', { timeout: 60_000 }, () => {
   // connections of users who share a room with B); B's connection is a bare /ws: any open
   // connection makes a user online.
   it('presence: online on connect, offline only after the grace period, with last_seen', async () => {
-    const { a, b, room } = await twoUsersOneRoom();
-    const wsA = await chatWs(room, a);
+    const { a, b, room } = await twoMembers(srv);
+    const wsA = await srv.chatWs(room, a);
     const isB = (status) => (f) => f.type === 'presence' && f.user_id === b.id && f.status === status;
 
     const wsB = await anyWs(b);
@@ -166,8 +153,8 @@ describe('realtime', { timeout: 60_000 }, () => {
   });
 
   it('presence: a reconnect within the grace period does not flap offline', async () => {
-    const { a, b, room } = await twoUsersOneRoom();
-    const wsA = await chatWs(room, a);
+    const { a, b, room } = await twoMembers(srv);
+    const wsA = await srv.chatWs(room, a);
     const isB = (status) => (f) => f.type === 'presence' && f.user_id === b.id && f.status === status;
     let wsB = await anyWs(b);
     await wsA.next(isB('online'));
@@ -185,8 +172,8 @@ describe('realtime', { timeout: 60_000 }, () => {
   });
 
   it('status frame away -> presence away (and back online)', async () => {
-    const { a, b, room } = await twoUsersOneRoom();
-    const wsA = await chatWs(room, a);
+    const { a, b, room } = await twoMembers(srv);
+    const wsA = await srv.chatWs(room, a);
     const wsB = await anyWs(b);
     await wsA.next((f) => f.type === 'presence' && f.user_id === b.id && f.status === 'online');
     wsB.send({ type: 'status', status: 'away' });
@@ -202,9 +189,9 @@ describe('realtime', { timeout: 60_000 }, () => {
   });
 
   it('typing_start / typing_stop are relayed to others, not back to the sender', async () => {
-    const { a, b, room } = await twoUsersOneRoom();
-    const wsA = await chatWs(room, a);
-    const wsB = await chatWs(room, b);
+    const { a, b, room } = await twoMembers(srv);
+    const wsA = await srv.chatWs(room, a);
+    const wsB = await srv.chatWs(room, b);
     wsB.send({ type: 'typing_start', room_id: room.id });
     const start = await wsA.next('typing_start');
     assert.equal(start.room_id, room.id);
@@ -221,9 +208,9 @@ describe('realtime', { timeout: 60_000 }, () => {
   });
 
   it('typing is cleared when the typist sends a message', async () => {
-    const { a, b, room } = await twoUsersOneRoom();
-    const wsA = await chatWs(room, a);
-    const wsB = await chatWs(room, b);
+    const { a, b, room } = await twoMembers(srv);
+    const wsA = await srv.chatWs(room, a);
+    const wsB = await srv.chatWs(room, b);
     wsB.send({ type: 'typing_start', room_id: room.id });
     await wsA.next('typing_start');
     const ack = await wsB.sendMessage(room.id, 'done typing');
@@ -236,9 +223,9 @@ describe('realtime', { timeout: 60_000 }, () => {
   });
 
   it('typing is cleared when the typist disconnects', async () => {
-    const { a, b, room } = await twoUsersOneRoom();
-    const wsA = await chatWs(room, a);
-    const wsB = await chatWs(room, b);
+    const { a, b, room } = await twoMembers(srv);
+    const wsA = await srv.chatWs(room, a);
+    const wsB = await srv.chatWs(room, b);
     wsB.send({ type: 'typing_start', room_id: room.id });
     await wsA.next('typing_start');
     await wsB.close();
@@ -253,7 +240,7 @@ describe('realtime', { timeout: 60_000 }, () => {
     const c = await srv.registerUser('mc');
     const d = await srv.registerUser('md');
     const room = await createRoom(srv, a);
-    const wsA = await chatWs(room, a);
+    const wsA = await srv.chatWs(room, a);
 
     await joinRoom(srv, c, room.id);
     const j = await wsA.next((f) => f.type === 'member_joined' && f.user?.id === c.id);

@@ -4,7 +4,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import {
-  startServer, expectStatus, assertMessageShape, createRoom, joinRoom, postMessage, fullHistory,
+  startServer, expectStatus, assertMessageShape, createRoom, postMessage, fullHistory, twoMembers,
 } from './lib/harness.mjs';
 
 const range = (from, to) => Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
@@ -26,10 +26,7 @@ describe('resume with since_seq', { timeout: 60_000 }, () => {
   after(async () => { await srv?.dispose(); });
 
   async function setup(n) {
-    const a = await srv.registerUser('ra');
-    const b = await srv.registerUser('rb');
-    const room = await createRoom(srv, a);
-    await joinRoom(srv, b, room.id);
+    const { a, b, room } = await twoMembers(srv, 'ra', 'rb');
     for (let i = 1; i <= n; i++) await postMessage(srv, a, room.id, `m${i}`);
     return { a, b, room };
   }
@@ -128,14 +125,9 @@ describe('durability', { timeout: 90_000 }, () => {
 
   it('kill -9 right after the acks: every acknowledged message survives, seqs gapless', async () => {
     await fresh({ 'msg-rate-burst': 100_000, 'msg-rate-per-s': 100_000 });
-    const a = await srv.registerUser('ka');
-    const b = await srv.registerUser('kb');
-    const room = await createRoom(srv, a);
-    await joinRoom(srv, b, room.id);
-    const wsA = await srv.connectWs(`/ws/chat/${room.id}`, a.token);
-    const wsB = await srv.connectWs(`/ws/chat/${room.id}`, b.token);
-    await wsA.next('joined');
-    await wsB.next('joined');
+    const { a, b, room } = await twoMembers(srv, 'ka', 'kb');
+    const wsA = await srv.chatWs(room, a);
+    const wsB = await srv.chatWs(room, b);
 
     const PER = 100;
     const sends = [];
@@ -215,14 +207,9 @@ describe('slow consumer', { timeout: 60_000 }, () => {
   after(async () => { await srv?.dispose(); });
 
   it('a consumer too slow for its queue is closed with 1013, then resumes (replay + history) without gaps', async () => {
-    const a = await srv.registerUser('fast');
-    const b = await srv.registerUser('slow');
-    const room = await createRoom(srv, a);
-    await joinRoom(srv, b, room.id);
-    const wsA = await srv.connectWs(`/ws/chat/${room.id}`, a.token);
-    await wsA.next('joined');
-    let wsB = await srv.connectWs(`/ws/chat/${room.id}`, b.token);
-    await wsB.next('joined');
+    const { a, b, room } = await twoMembers(srv, 'fast', 'slow');
+    const wsA = await srv.chatWs(room, a);
+    let wsB = await srv.chatWs(room, b);
 
     // B stops reading: the kernel buffers fill (a few MB on loopback), then the server's bounded
     // queue for B. 20 MB of messages is far more than both can absorb.

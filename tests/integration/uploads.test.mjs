@@ -8,8 +8,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import {
-  startServer, expectStatus, expectError, assertMessageShape, createRoom, joinRoom, fullHistory,
-  stripMeta, waitFor, serverLogTail,
+  startServer, expectStatus, expectError, assertMessageShape, createRoom, joinRoom, fullHistory, stripMeta, waitFor, serverLogTail, twoMembers,
 } from './lib/harness.mjs';
 import {
   MiB, makeImage, imageSize, jpegSize, bombPng, multipartBody, rawRequest, upload, postMultipart, download,
@@ -524,14 +523,9 @@ describe('uploads: attachments in messages', { timeout: 60_000 }, () => {
   after(async () => { await srv?.dispose(); });
 
   async function setup() {
-    const a = await srv.registerUser('a');
-    const b = await srv.registerUser('b');
-    const room = await createRoom(srv, a);
-    await joinRoom(srv, b, room.id);
-    const wsA = await srv.connectWs(`/ws/chat/${room.id}`, a.token);
-    const wsB = await srv.connectWs(`/ws/chat/${room.id}`, b.token);
-    await wsA.next('joined');
-    await wsB.next('joined');
+    const { a, b, room } = await twoMembers(srv);
+    const wsA = await srv.chatWs(room, a);
+    const wsB = await srv.chatWs(room, b);
     return { a, b, room, wsA, wsB };
   }
 

@@ -272,6 +272,12 @@ class Server {
     return connectWs(url, opts);
   }
   tryUpgrade(p, headers) { return tryUpgrade(this.baseUrl, p, headers); }
+  /** `user`'s /ws/chat/{room} connection, once its `joined` arrived. */
+  async chatWs(room, user) {
+    const ws = await this.connectWs(`/ws/chat/${room.id}`, user.token);
+    await ws.next('joined');
+    return ws;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -659,6 +665,15 @@ export async function joinRoom(srv, user, roomId) {
   const res = await srv.api('POST', `/api/rooms/${roomId}/join`, undefined, user.token);
   expectStatus(res, 200, `join room ${roomId}:`);
   return res.json;
+}
+
+/** Two fresh users: A creates a public room and B joins it over REST. {a, b, room} */
+export async function twoMembers(srv, prefixA = 'a', prefixB = 'b') {
+  const a = await srv.registerUser(prefixA);
+  const b = await srv.registerUser(prefixB);
+  const room = await createRoom(srv, a);
+  await joinRoom(srv, b, room.id);
+  return { a, b, room };
 }
 
 /** Posts a message over REST (201 asserted); returns the message object. */
