@@ -10,9 +10,11 @@ namespace parley {
 
 namespace {
 
-// Invite codes are capabilities: 128 random bits, URL-safe.
+// Invite codes are capabilities: 128 random bits. Hex, not base64url: people paste them into
+// command lines and select them with a double click, where a leading '-' reads as an option
+// and '-'/'_' break the selection.
 std::string new_invite_code() {
-  return random_base64url(16);
+  return random_hex(16);
 }
 
 }  // namespace

@@ -57,7 +57,12 @@ TEST(ChatRooms, PrivateRoomGetsAnInviteCode) {
   auto view = w.chat().create_room(alice, "secret", true);
   ASSERT_TRUE(view.ok());
   EXPECT_TRUE(view.value().room.is_private);
-  EXPECT_GE(view.value().room.invite_code.size(), 16u);  // 128 random bits, base64url
+  // 128 random bits as hex: nothing a command line or a double click would split.
+  const std::string& code = view.value().room.invite_code;
+  EXPECT_EQ(code.size(), 32u);
+  EXPECT_TRUE(std::all_of(code.begin(), code.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+  })) << code;
 }
 
 TEST(ChatRooms, NameMustBeOneToHundredCharactersAfterTrimming) {
