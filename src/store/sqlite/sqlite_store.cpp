@@ -63,7 +63,8 @@ constexpr std::int64_t kNoUpperBound = std::numeric_limits<std::int64_t>::max();
 // - rooms.invite_code is NULL for public rooms; NULLs do not collide in a unique index.
 // - messages(room_id, seq) is unique: the database itself refuses a seq gap-fill or a double seq.
 // - messages(sender_id, client_id) unique where client_id is set: the idempotency key, kept forever.
-// - messages(room_id, created_at): resolves history's `since` timestamp to a seq.
+// - No index on messages.created_at: timestamps never decrease with seq inside a room, so
+//   history's `since` is found by a binary search on seq (every index costs each insert a page).
 // - messages.attachment_name is last so a fresh v2 table has the columns of a migrated v1 one
 //   in the same order (ALTER TABLE ADD COLUMN appends).
 constexpr const char* kSchema = R"sql(
@@ -128,7 +129,6 @@ CREATE TABLE IF NOT EXISTS messages(
 CREATE UNIQUE INDEX IF NOT EXISTS messages_by_room_seq ON messages(room_id, seq);
 CREATE UNIQUE INDEX IF NOT EXISTS messages_by_client_id ON messages(sender_id, client_id)
   WHERE client_id IS NOT NULL;
-CREATE INDEX IF NOT EXISTS messages_by_room_time ON messages(room_id, created_at);
 
 CREATE TABLE IF NOT EXISTS read_receipts(
   room_id INTEGER NOT NULL REFERENCES rooms(id),
@@ -145,6 +145,8 @@ constexpr const char* kMigrations[] = {
     // allowed with foreign keys on because its default is NULL; existing rows get NULL.
     PARLEY_FILES_DDL
     "ALTER TABLE messages ADD COLUMN attachment_name TEXT REFERENCES files(name);\n" PARLEY_MESSAGES_BY_ATTACHMENT_DDL,
+    // 2 -> 3: history's `since` no longer needs an index on created_at (see kSchema).
+    "DROP INDEX IF EXISTS messages_by_room_time;\n",
 };
 static_assert(std::size(kMigrations) == SqliteStore::kSchemaVersion - 1, "one migration per version step");
 
@@ -243,6 +245,30 @@ std::optional<Message> message_by_client_id(Connection& db, UserId sender, const
   q.bind(1, sender).bind(2, client_id);
   if (!q.step()) return std::nullopt;
   return read_message(q);
+}
+
+// The first seq of `room` whose message is newer than `time` (0 if none): a binary search over
+// 1..last_seq, whose timestamps never decrease (see history()).
+Seq first_seq_after_time(Connection& db, RoomId room, TimeMs time) {
+  const Seq none = [&] {  // one past the last seq
+    auto last = db.query("SELECT last_seq FROM rooms WHERE id = ?1");
+    last.bind(1, room);
+    return last.step() ? last.int64(0) + 1 : 1;
+  }();
+  Seq low = 1;
+  Seq high = none;
+  while (low < high) {
+    const Seq mid = low + (high - low) / 2;
+    auto at = db.query("SELECT created_at FROM messages WHERE room_id = ?1 AND seq = ?2");
+    at.bind(1, room).bind(2, mid);
+    if (!at.step()) throw StoreError("history: room " + std::to_string(room) + " has no seq " + std::to_string(mid));
+    if (at.int64(0) > time) {
+      high = mid;
+    } else {
+      low = mid + 1;
+    }
+  }
+  return high == none ? 0 : high;
 }
 
 std::vector<Message> collect_messages(Query& q) {
@@ -600,14 +626,6 @@ std::vector<AppendResult> SqliteStore::append_messages(std::span<const MessageDr
   std::lock_guard lock(write_mutex_);
   Transaction tx(writer_);
   for (const MessageDraft& draft : drafts) {
-    // An earlier batch or an earlier draft of this one (already inserted in this transaction).
-    if (draft.client_id) {
-      if (auto original = message_by_client_id(writer_, draft.sender_id, *draft.client_id)) {
-        results.push_back(AppendResult{.message = std::move(*original), .duplicate = true});
-        continue;
-      }
-    }
-
     auto room = rooms.find(draft.room_id);
     if (room == rooms.end()) {
       auto q = writer_.query(
@@ -624,11 +642,18 @@ std::vector<AppendResult> SqliteStore::append_messages(std::span<const MessageDr
       if (!q.step()) throw StoreError("append_messages: no user " + std::to_string(draft.sender_id));
       sender = sender_names.emplace(draft.sender_id, q.text(0)).first;
     }
-    // Checked here for a clear error; the foreign key would refuse it too.
+    // Checked here for a clear error (the foreign key would refuse it too), unless the draft
+    // is a retry: then the original is the answer, whatever the retry names.
     std::optional<StoredFile> attachment;
     if (draft.attachment_name) {
       attachment = file_by_name(writer_, *draft.attachment_name);
-      if (!attachment) throw StoreError("append_messages: no file " + *draft.attachment_name);
+      if (!attachment) {
+        auto original =
+            draft.client_id ? message_by_client_id(writer_, draft.sender_id, *draft.client_id) : std::nullopt;
+        if (!original) throw StoreError("append_messages: no file " + *draft.attachment_name);
+        results.push_back(AppendResult{.message = std::move(*original), .duplicate = true});
+        continue;
+      }
     }
 
     RoomCursor& cursor = room->second;
@@ -645,10 +670,14 @@ std::vector<AppendResult> SqliteStore::append_messages(std::span<const MessageDr
                     .message_type = draft.message_type,
                     .client_id = draft.client_id,
                     .attachment = std::move(attachment)};
+    // A client_id already used by this sender (in an earlier batch, or earlier in this one) is
+    // found by the unique index the insert consults anyway: no row, no seq, and the original
+    // is the answer. Only that index's conflict is absorbed; any other constraint still throws.
     writer_
         .query(
             "INSERT INTO messages(room_id, seq, sender_id, content, message_type, client_id, created_at, "
-            "attachment_name) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+            "attachment_name) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+            "ON CONFLICT(sender_id, client_id) WHERE client_id IS NOT NULL DO NOTHING")
         .bind(1, message.room_id)
         .bind(2, message.seq)
         .bind(3, message.sender_id)
@@ -658,6 +687,12 @@ std::vector<AppendResult> SqliteStore::append_messages(std::span<const MessageDr
         .bind(7, message.created_at)
         .bind(8, draft.attachment_name)
         .run();
+    if (writer_.changes() == 0) {
+      auto original = message_by_client_id(writer_, draft.sender_id, *draft.client_id);
+      if (!original) throw StoreError("append_messages: a client_id conflict without its message");
+      results.push_back(AppendResult{.message = std::move(*original), .duplicate = true});
+      continue;
+    }
     message.id = writer_.last_insert_rowid();
     cursor.last_seq = message.seq;
     cursor.last_created_at = message.created_at;
@@ -690,18 +725,15 @@ HistoryPage SqliteStore::history(const HistoryQuery& query) {
     return page;
   }
 
-  // Oldest first after a point. Timestamps never decrease with seq inside a room (append_messages
-  // guarantees it), so "created_at > since" is exactly "seq >= the first seq with created_at > since"
-  // and both bounds become one seq bound, paged on the (room_id, seq) index. (Ties on created_at
-  // are broken by id, which grows with seq because message rows are never deleted; that order
-  // is the index's own, so finding the bound is one index seek.)
+  // Oldest first after a point. A `since` timestamp becomes a seq bound: timestamps never
+  // decrease with seq inside a room (append_messages guarantees it) and seqs run 1..last_seq
+  // without gaps (rows are never deleted), so "created_at > since" is exactly "seq >= the first
+  // seq with created_at > since", found by a binary search of point lookups on (room_id, seq).
   Seq after = query.since_seq.value_or(0);
   if (query.since) {
-    auto q =
-        db->query("SELECT seq FROM messages WHERE room_id = ?1 AND created_at > ?2 ORDER BY created_at, id LIMIT 1");
-    q.bind(1, query.room_id).bind(2, *query.since);
-    if (!q.step()) return page;  // nothing newer than `since`
-    after = std::max(after, q.int64(0) - 1);
+    const Seq first_newer = first_seq_after_time(*db, query.room_id, *query.since);
+    if (first_newer == 0) return page;  // nothing newer than `since`
+    after = std::max(after, first_newer - 1);
   }
   auto q =
       db->query(PARLEY_MESSAGE_SELECT "WHERE m.room_id = ?1 AND m.seq > ?2 AND m.seq < ?3 ORDER BY m.seq ASC LIMIT ?4");

@@ -19,7 +19,8 @@
 //   fails the whole batch, like an unknown room. The files table CHECKs kind (image | video |
 //   audio | document | file), size >= 0 and non-empty names.
 // - Schema: a new file is created at kSchemaVersion directly; an older one is migrated step by
-//   step (1 -> 2 adds files and messages.attachment_name) in one transaction on open.
+//   step (1 -> 2 adds files and messages.attachment_name, 2 -> 3 drops the index on
+//   messages.created_at) in one transaction on open.
 // Errors are thrown as StoreError (declared in sqlite_db.hpp) carrying SQLite's message.
 #pragma once
 
@@ -44,7 +45,7 @@ class SqliteStore final : public Store {
   SqliteStore(const std::string& path, SqliteSync sync = SqliteSync::full);
   ~SqliteStore() override;
 
-  static constexpr int kSchemaVersion = 2;  // PRAGMA user_version
+  static constexpr int kSchemaVersion = 3;  // PRAGMA user_version
 
   std::optional<User> create_user(std::string_view username, std::string_view password_hash, TimeMs now) override;
   std::optional<UserCredentials> find_credentials(std::string_view username) override;

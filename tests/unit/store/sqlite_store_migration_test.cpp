@@ -133,7 +133,7 @@ TEST(SqliteStoreMigration, Version1DatabaseKeepsItsDataAndGainsFiles) {
   SqliteStore store(path, SqliteSync::full);
   {
     RawDb raw(path);
-    EXPECT_EQ(raw.scalar("PRAGMA user_version"), "2");
+    EXPECT_EQ(raw.scalar("PRAGMA user_version"), std::to_string(SqliteStore::kSchemaVersion));
     EXPECT_EQ(raw.scalar("PRAGMA foreign_key_check"), "<none>");
     EXPECT_EQ(raw.scalar("PRAGMA integrity_check"), "ok");
   }
