@@ -8,7 +8,8 @@
 //
 // Each phase uses a fresh database file. Usage:
 //   parley_store_bench [--dir DIR] [--sync full|normal] [--producers N] [--messages N] [--rooms N]
-//                      [--rate MSGS_PER_S] [--seconds S] [--max-batch N] [--only throughput|latency]
+//                      [--rate MSGS_PER_S] [--seconds S] [--max-batch N] [--commit-spacing-us N]
+//                      [--only throughput|latency]
 #include <sqlite3.h>
 #include <stdlib.h>
 
@@ -41,6 +42,7 @@ struct Options {
   int rate = 10'000;
   int seconds = 5;
   std::size_t max_batch = 1024;
+  std::chrono::microseconds commit_spacing{0};
   bool run_throughput = true;
   bool run_latency = true;
 };
@@ -49,7 +51,7 @@ struct Options {
   std::fprintf(stderr,
                "%s\nusage: parley_store_bench [--dir DIR] [--sync full|normal] [--producers N] [--messages N]\n"
                "                          [--rooms N] [--rate MSGS_PER_S] [--seconds S] [--max-batch N]\n"
-               "                          [--only throughput|latency]\n",
+               "                          [--commit-spacing-us N] [--only throughput|latency]\n",
                why);
   std::exit(2);
 }
@@ -81,6 +83,8 @@ Options parse(int argc, char** argv) {
       o.seconds = number();
     else if (flag == "--max-batch")
       o.max_batch = static_cast<std::size_t>(number());
+    else if (flag == "--commit-spacing-us")
+      o.commit_spacing = std::chrono::microseconds(number());
     else if (flag == "--only" && (value == "throughput" || value == "latency")) {
       o.run_throughput = value == "throughput";
       o.run_latency = value == "latency";
@@ -186,7 +190,7 @@ double throughput(const Options& o) {
   Countdown all(total);
   std::atomic<std::size_t> failed{0};
   BatchStats stats;
-  CommitQueue queue(f.store(), o.max_batch, stats.observer());
+  CommitQueue queue(f.store(), o.max_batch, o.commit_spacing, stats.observer());
 
   // Drafts are built before the clock starts: the benchmark measures the store, not string formatting.
   std::vector<std::vector<MessageDraft>> drafts(static_cast<std::size_t>(o.producers));
@@ -230,7 +234,7 @@ LatencyResult latency(const Options& o) {
   std::vector<std::int64_t> latency_us(total, -1);  // slot i written once, by the writer thread
   Countdown all(total);
   BatchStats stats;
-  CommitQueue queue(f.store(), o.max_batch, stats.observer());
+  CommitQueue queue(f.store(), o.max_batch, o.commit_spacing, stats.observer());
 
   std::vector<MessageDraft> drafts;
   drafts.reserve(total);

@@ -38,6 +38,8 @@ Config parse_serve_args(int argc, char** argv) {
   setting(app, "data-dir", c.data_dir, "directory for the database and secrets");
   setting(app, "sqlite-sync", c.sqlite_sync, "full or normal")->check(CLI::IsMember({"full", "normal"}));
   setting(app, "max-commit-batch", c.max_commit_batch, "messages per group commit")->check(CLI::Range(1, 100000));
+  setting(app, "commit-spacing-us", c.commit_spacing_us, "least microseconds between group commits' starts")
+      ->check(CLI::Range(0, 100000));
   setting(app, "jwt-secret", c.jwt_secret, "HS256 secret (default: generated into the data dir)");
   setting(app, "access-token-ttl-s", c.access_token_ttl_s, "access token lifetime")->check(CLI::Range(1, 86400));
   setting(app, "refresh-token-ttl-s", c.refresh_token_ttl_s, "refresh token lifetime")

@@ -48,7 +48,7 @@ Server::Server(Config config)
   const auto sync = config_.sqlite_sync == "normal" ? SqliteSync::normal : SqliteSync::full;
   store_ = std::make_unique<SqliteStore>((std::filesystem::path(config_.data_dir) / "parley.db").string(), sync);
   commits_ = std::make_unique<CommitQueue>(
-      *store_, static_cast<std::size_t>(config_.max_commit_batch),
+      *store_, static_cast<std::size_t>(config_.max_commit_batch), std::chrono::microseconds(config_.commit_spacing_us),
       [this](std::size_t n, std::chrono::microseconds took) { metrics_.observe_commit(n, took); });
 
   const std::string secret =

@@ -28,8 +28,12 @@ void complete(const CommitQueue::Completion& done, const std::optional<AppendRes
 
 }  // namespace
 
-CommitQueue::CommitQueue(Store& store, std::size_t max_batch, BatchObserver observer)
-    : store_(store), max_batch_(max_batch > 0 ? max_batch : 1), observer_(std::move(observer)) {
+CommitQueue::CommitQueue(Store& store, std::size_t max_batch, std::chrono::microseconds commit_spacing,
+                         BatchObserver observer)
+    : store_(store),
+      max_batch_(max_batch > 0 ? max_batch : 1),
+      commit_spacing_(std::max(commit_spacing, std::chrono::microseconds::zero())),
+      observer_(std::move(observer)) {
   // Started last: run() uses every other member.
   writer_ = std::thread([this] { run(); });
 }
@@ -40,16 +44,20 @@ CommitQueue::~CommitQueue() {
 
 void CommitQueue::submit(MessageDraft draft, Completion done) {
   bool accepted = false;
+  bool wake_writer = false;
   {
     std::lock_guard lock(mutex_);
     if (!stopping_) {
       queue_.push_back(Item{std::move(draft), std::move(done)});
       accepted = true;
+      // The writer waits for the first draft, or for a full batch while it spaces commits: any
+      // other draft would only wake it to go back to sleep.
+      wake_writer = queue_.size() == 1 || queue_.size() == max_batch_;
     }
   }
-  if (accepted) {
+  if (wake_writer) {
     wake_.notify_one();  // outside the lock, so the writer does not wake into a held mutex
-  } else {
+  } else if (!accepted) {
     complete(done, std::nullopt);  // refused after stop(): nothing was stored
   }
 }
@@ -76,13 +84,19 @@ void CommitQueue::run() {
   writer_of_this_thread = this;
   std::vector<MessageDraft> drafts;
   std::vector<Completion> completions;
+  auto previous_start = std::chrono::steady_clock::time_point::min();
   for (;;) {
     {
       std::unique_lock lock(mutex_);
-      // No timed wait for a fuller batch: whatever is queued right now goes. Under load the
-      // queue fills while the previous batch is being fsynced, which is where batching comes from.
       wake_.wait(lock, [this] { return !queue_.empty() || stopping_; });
       if (queue_.empty()) return;  // stopping, and everything submitted before has been drained
+      // Spacing commits (see the constructor): the wait only happens while commits follow each
+      // other closely, i.e. under load; a stop or a full batch ends it.
+      if (previous_start != std::chrono::steady_clock::time_point::min()) {
+        wake_.wait_until(lock, previous_start + commit_spacing_,
+                         [this] { return stopping_ || queue_.size() >= max_batch_; });
+      }
+      previous_start = std::chrono::steady_clock::now();
       const std::size_t take = std::min(queue_.size(), max_batch_);
       drafts.clear();
       completions.clear();

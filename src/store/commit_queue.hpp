@@ -25,7 +25,12 @@ class CommitQueue {
   // Observes every committed batch (size, wall time of the store call); for metrics.
   using BatchObserver = std::function<void(std::size_t batch_size, std::chrono::microseconds took)>;
 
-  CommitQueue(Store& store, std::size_t max_batch, BatchObserver observer = {});
+  // `commit_spacing`: a batch starts at least this long after the previous one started, unless
+  // max_batch drafts are waiting. Zero commits whatever is queued at once. A message that finds
+  // the writer idle for longer than that is never held back; under sustained load, batches grow
+  // to rate x spacing, and each commit's fixed cost (transaction, WAL pages, fsync) is shared.
+  CommitQueue(Store& store, std::size_t max_batch, std::chrono::microseconds commit_spacing = {},
+              BatchObserver observer = {});
   ~CommitQueue();  // stops and drains: everything submitted before is committed and completed
   CommitQueue(const CommitQueue&) = delete;
   CommitQueue& operator=(const CommitQueue&) = delete;
@@ -44,6 +49,7 @@ class CommitQueue {
 
   Store& store_;
   const std::size_t max_batch_;
+  const std::chrono::microseconds commit_spacing_;
   BatchObserver observer_;
   std::mutex stop_mutex_;  // serialises stop(): concurrent callers must not join the writer twice
   mutable std::mutex mutex_;

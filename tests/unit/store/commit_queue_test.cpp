@@ -121,7 +121,8 @@ TEST(CommitQueueScripted, BatchesWhatQueuedDuringACommitUpToMaxBatch) {
   };
   std::vector<std::pair<std::size_t, std::chrono::microseconds>> observed;
   Latch done;
-  CommitQueue queue(store, 4, [&](std::size_t n, std::chrono::microseconds took) { observed.emplace_back(n, took); });
+  CommitQueue queue(store, 4, {},
+                    [&](std::size_t n, std::chrono::microseconds took) { observed.emplace_back(n, took); });
   const auto count = [&](const std::optional<AppendResult>& r) {
     EXPECT_TRUE(r.has_value());
     done.add();
@@ -159,7 +160,7 @@ TEST(CommitQueueScripted, AFailedBatchCompletesEveryItemWithNullopt) {
   int observed = 0;
   std::vector<bool> outcomes;  // writer thread only; read after the latch
   Latch done;
-  CommitQueue queue(store, 100, [&](std::size_t, std::chrono::microseconds) { ++observed; });
+  CommitQueue queue(store, 100, {}, [&](std::size_t, std::chrono::microseconds) { ++observed; });
   const auto record = [&](const std::optional<AppendResult>& r) {
     outcomes.push_back(r.has_value());
     done.add();
@@ -188,6 +189,34 @@ TEST(CommitQueueScripted, AThrowingCompletionDoesNotStopTheWriter) {
     done.add();
   });
   EXPECT_TRUE(done.wait_for(1));
+}
+
+// With commits spaced an hour apart, only the first draft after idleness, a full batch or stop()
+// can start a commit: the test would hang (and time out) if any of them waited out the spacing.
+TEST(CommitQueueScripted, SpacedCommitsStartForTheFirstDraftAFullBatchOrStop) {
+  ScriptedStore store;
+  Seq next = 0;
+  std::vector<std::size_t> batch_sizes;  // writer thread only; read after the latch or stop()
+  store.on_append = [&](std::span<const MessageDraft> d) {
+    batch_sizes.push_back(d.size());
+    return ScriptedStore::echo(d, next);
+  };
+  Latch done;
+  const auto count = [&](const std::optional<AppendResult>& r) {
+    EXPECT_TRUE(r.has_value());
+    done.add();
+  };
+  CommitQueue queue(store, 3, std::chrono::hours(1));
+  queue.submit(draft(1, 1, "after idleness"), count);
+  ASSERT_TRUE(done.wait_for(1));
+  queue.submit(draft(1, 1, "waits"), count);
+  EXPECT_FALSE(done.wait_for(2, 300ms)) << "a draft right after a commit started a commit of its own";
+  for (int i = 0; i < 2; ++i) queue.submit(draft(1, 1, "fills the batch"), count);
+  ASSERT_TRUE(done.wait_for(4));
+  queue.submit(draft(1, 1, "held until stop"), count);
+  queue.stop();
+  EXPECT_EQ(done.count(), 5u);
+  EXPECT_EQ(batch_sizes, (std::vector<std::size_t>{1, 3, 1}));
 }
 
 TEST(CommitQueueScripted, StopDrainsEverythingQueuedBehindACommit) {
@@ -335,7 +364,7 @@ TEST_F(CommitQueueSqliteTest, GaplessSeqsUnderEightProducers) {
   std::vector<std::size_t> batch_sizes;
   Latch done;
   {
-    CommitQueue queue(store, 256, [&](std::size_t n, std::chrono::microseconds) { batch_sizes.push_back(n); });
+    CommitQueue queue(store, 256, {}, [&](std::size_t n, std::chrono::microseconds) { batch_sizes.push_back(n); });
     std::vector<std::thread> producers;
     for (int p = 0; p < kProducers; ++p) {
       producers.emplace_back([&, p] {
