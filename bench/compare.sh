@@ -7,6 +7,7 @@
 #   bench/compare.sh                  # everything, ~15 min
 #   SERVERS="parley ws" SCENARIOS="fanout-small ramp-small" bench/compare.sh
 #   WARMUP=2 DURATION=4 bench/compare.sh   # quicker, noisier
+#   PARLEY_ARGS="--commit-spacing-us 0" SERVERS=parley bench/compare.sh   # extra `parley serve` flags
 # JSON lines: build/bench/compare-<stamp>.jsonl; logs in build/bench/logs-<stamp>/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -61,7 +62,7 @@ start_server() {
       taskset -c "$SERVER_CPU" "$root/build/release/parley" serve --listen 127.0.0.1:0 --data-dir "$DATA" \
         --threads 1 --msg-rate-burst 100000 --msg-rate-per-s 100000 --api-rate-burst 100000 \
         --api-rate-per-s 100000 --auth-rate-burst 100000 --auth-rate-per-s 100000 \
-        --password-hash-cost minimum --max-connections-per-user 1000 >"$log" 2>&1 &
+        --password-hash-cost minimum --max-connections-per-user 1000 ${PARLEY_ARGS:-} >"$log" 2>&1 &
       SPID=$!
       ;;
     ws | socketio)

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -49,7 +50,21 @@ std::optional<ProcSample> sample_proc(int pid) {
   }
   const std::size_t rss = status.find("VmRSS:");
   if (rss != std::string::npos) s.rss_kib = std::atol(status.c_str() + rss + 6);
+  // A thread that exits takes its share with it; the server's threads live as long as it does.
+  std::error_code ec;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+    std::string schedstat;
+    if (read_file(task.path().string() + "/schedstat", schedstat)) s.on_cpu_us += std::atof(schedstat.c_str()) / 1e3;
+  }
   return s;
+}
+
+CpuUse cpu_between(const ProcSample& before, const ProcSample& after) {
+  const CpuUse ticks{.user_us = after.user_us - before.user_us, .sys_us = after.sys_us - before.sys_us};
+  const double exact = after.on_cpu_us - before.on_cpu_us;
+  if (exact <= 0 || before.on_cpu_us <= 0) return ticks;  // no schedstat here
+  const double user_share = ticks.total_us() > 0 ? ticks.user_us / ticks.total_us() : 0.5;
+  return CpuUse{.user_us = exact * user_share, .sys_us = exact * (1 - user_share)};
 }
 
 std::vector<CoreTicks> read_core_ticks() {

@@ -89,10 +89,8 @@ int run_connections(Engine& e, const Options& o, double setup_s) {
         .add("server_rss_held_kib", static_cast<long long>(held->rss_kib))
         .add("rss_kib_per_conn", per_conn);
     if (connected) {
-      r.add("server_cpu_us_per_connect",
-            (connected->user_us + connected->sys_us - before->user_us - before->sys_us) / std::max(1, cs.connected))
-          .add("server_cpu_pct_while_idle",
-               100 * (held->user_us + held->sys_us - connected->user_us - connected->sys_us) / (held_s * 1e6));
+      r.add("server_cpu_us_per_connect", cpu_between(*before, *connected).total_us() / std::max(1, cs.connected))
+          .add("server_cpu_pct_while_idle", 100 * cpu_between(*connected, *held).total_us() / (held_s * 1e6));
     }
   }
   r.add("held_s", held_s)
@@ -234,8 +232,8 @@ class Loader {
     const Percentiles lag = percentiles_ms(t->lag_ns);
     const double dps = static_cast<double>(arrivals) / window_s;
     const double ad = std::max<double>(1, static_cast<double>(arrivals));
-    const double srv_user = s0 && s1 ? s1->user_us - s0->user_us : NAN;
-    const double srv_sys = s0 && s1 ? s1->sys_us - s0->sys_us : NAN;
+    const double srv_user = s0 && s1 ? cpu_between(*s0, *s1).user_us : NAN;
+    const double srv_sys = s0 && s1 ? cpu_between(*s0, *s1).sys_us : NAN;
     const double gen_us = g1.user_us + g1.sys_us - g0.user_us - g0.sys_us;
     const auto pct = [&](double us) { return 100 * us / (window_s * 1e6); };
     const double srv_pct = pct(srv_user + srv_sys);
