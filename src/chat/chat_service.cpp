@@ -134,10 +134,15 @@ Result<void> ChatService::leave_room(const User& actor, RoomId id) {
 }
 
 std::vector<MemberView> ChatService::member_views(RoomId id) {
+  // Both lists are ordered by user id: one merge pass. (A receipt can outlive its membership.)
+  const auto receipts = store_.read_receipts(id);
+  auto receipt = receipts.begin();
   std::vector<MemberView> views;
   for (auto& user : store_.list_members(id)) {
+    while (receipt != receipts.end() && receipt->user_id < user.id) ++receipt;
+    const Seq read_seq = receipt != receipts.end() && receipt->user_id == user.id ? receipt->seq : 0;
     const auto status = presence_.status_of(user.id);
-    views.push_back(MemberView{std::move(user), status});
+    views.push_back(MemberView{.user = std::move(user), .status = status, .read_seq = read_seq});
   }
   return views;
 }

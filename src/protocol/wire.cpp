@@ -148,6 +148,7 @@ std::string members_json(const std::vector<MemberView>& members, const std::vect
     const auto& m = members[i];
     w.begin_object().field("id", m.user.id).field("username", m.user.username).field("status", to_string(m.status));
     write_time_or_null(w, "last_seen", i < last_seen.size() ? last_seen[i] : 0);
+    w.field("read_seq", m.read_seq);
     w.end_object();
   }
   w.end_array().end_object();
@@ -233,6 +234,7 @@ std::string joined_frame(RoomId room, Seq last_seq, const std::vector<MemberView
         .field("id", m.user.id)
         .field("username", m.user.username)
         .field("status", to_string(m.status))
+        .field("read_seq", m.read_seq)
         .end_object();
   }
   w.end_array().field("truncated", truncated).end_object();

@@ -21,6 +21,7 @@ std::optional<PresenceStatus> parse_presence_status(std::string_view text);
 struct MemberView {
   User user;
   PresenceStatus status = PresenceStatus::offline;
+  Seq read_seq = 0;  // the member's read receipt in the room (0: none yet)
 };
 
 // What a room looks like to one viewer.

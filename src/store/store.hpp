@@ -96,6 +96,8 @@ class Store {
   // ---- read receipts (only ever move forward)
   virtual void set_read(const ReadReceipt& receipt) = 0;
   virtual Seq read_seq(RoomId room, UserId user) = 0;
+  // Every receipt of the room (members who never sent one have none), by user id.
+  virtual std::vector<ReadReceipt> read_receipts(RoomId room) = 0;
 };
 
 }  // namespace parley

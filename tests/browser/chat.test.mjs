@@ -67,6 +67,9 @@ test('two users chat in real time', async (t) => {
   await screenshot(bob.page, 'rooms');
   await bob.page.getByRole('button', { name: 'general, 1 unread' }).click();
   await message(alice.page, 'are you there?').and(alice.page.locator('[data-status="read"]')).waitFor();
+  // Read marks survive a reload: `joined` carries every member's read_seq.
+  await alice.page.reload();
+  await message(alice.page, 'are you there?').and(alice.page.locator('[data-status="read"]')).waitFor();
 
   // Edit and delete show up live on the other side.
   const mine = message(alice.page, 'how are you?');

@@ -347,6 +347,15 @@ describe('messages', { timeout: 60_000 }, () => {
     assert.ok(b.id !== r.user_id);
     await wsA.close();
     await wsB.close();
+
+    // Whoever joins later learns every member's receipt from `joined` and from the member list.
+    const again = await srv.connectWs(`/ws/chat/${room.id}`, b.token);
+    const joined = await again.next('joined');
+    const readSeqs = Object.fromEntries(joined.members.map((mm) => [mm.id, mm.read_seq]));
+    assert.deepEqual(readSeqs, { [a.id]: m.seq, [b.id]: 0 }, JSON.stringify(joined));
+    const listed = expectStatus(await srv.api('GET', `/api/rooms/${room.id}/members`, undefined, b.token), 200).json;
+    assert.deepEqual(Object.fromEntries(listed.members.map((mm) => [mm.id, mm.read_seq])), readSeqs);
+    await again.close();
   });
 
   it('compatibility API: /sendMessage, /getMessages, /updateStatus (typing), /getStatus', async () => {

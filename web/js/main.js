@@ -384,6 +384,14 @@ class App {
         room.subscribing = false;
         room.members = new Map(f.members.map((m) => [m.id, { ...m }]));
         room.member_count = f.members.length;
+        // Receipts sent while this page was away (or before a reload), ours from other devices too.
+        for (const m of f.members) {
+          if (m.id !== me.id) room.readByOthers = Math.max(room.readByOthers, m.read_seq || 0);
+          else if (m.read_seq > room.readSent) {
+            room.readSent = m.read_seq;
+            localStorage.setItem(this.readKey(room.id), String(m.read_seq));
+          }
+        }
         room.last_seq = Math.max(room.last_seq || 0, f.last_seq);
         if (f.truncated) this.fillGap(room, this.maxSeq(room) ? 0 : room.last_seq).catch(() => {});
         break;

@@ -804,6 +804,15 @@ Seq SqliteStore::read_seq(RoomId room, UserId user) {
   return q.step() ? q.int64(0) : 0;
 }
 
+std::vector<ReadReceipt> SqliteStore::read_receipts(RoomId room) {
+  auto db = readers_.acquire();
+  auto q = db->query("SELECT user_id, seq FROM read_receipts WHERE room_id = ?1 ORDER BY user_id");
+  q.bind(1, room);
+  std::vector<ReadReceipt> receipts;
+  while (q.step()) receipts.push_back(ReadReceipt{.room_id = room, .user_id = q.int64(0), .seq = q.int64(1)});
+  return receipts;
+}
+
 #undef PARLEY_USER_COLUMNS
 #undef PARLEY_ROOM_SELECT
 #undef PARLEY_MESSAGE_SELECT

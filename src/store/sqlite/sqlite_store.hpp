@@ -83,6 +83,7 @@ class SqliteStore final : public Store {
 
   void set_read(const ReadReceipt& receipt) override;
   Seq read_seq(RoomId room, UserId user) override;
+  std::vector<ReadReceipt> read_receipts(RoomId room) override;
 
  private:
   std::mutex write_mutex_;  // guards writer_ (and so every write transaction)

@@ -380,6 +380,9 @@ TEST(ChatMessages, MarkReadOnlyMovesForward) {
   ASSERT_TRUE(w.chat().mark_read(t.bob, t.room.id, 3).ok());
   EXPECT_EQ(w.events().count(reads), 2u);
   EXPECT_EQ(w.store().read_seq(t.room.id, t.bob.id), 3);
+
+  // The member list (for `joined` and GET .../members) carries each member's receipt.
+  for (const auto& m : w.chat().member_views(t.room.id)) EXPECT_EQ(m.read_seq, m.user.id == t.bob.id ? 3 : 0);
 }
 
 TEST(ChatMessages, MarkReadBeyondLastSeqOrBelowOneIsBadRequest) {

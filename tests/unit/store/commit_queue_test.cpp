@@ -69,6 +69,7 @@ class ScriptedStore final : public Store {
   std::optional<Message> delete_message(MessageId, TimeMs) override { unused(); }
   void set_read(const ReadReceipt&) override { unused(); }
   Seq read_seq(RoomId, UserId) override { unused(); }
+  std::vector<ReadReceipt> read_receipts(RoomId) override { unused(); }
 };
 
 // Holds the writer inside its first commit until released, so tests can queue work behind it.

@@ -157,5 +157,22 @@ TEST_F(SqliteRoomsTest, ReadReceiptsOnlyMoveForward) {
   EXPECT_EQ(store.read_seq(room.id, bob), 0);  // per user
 }
 
+TEST_F(SqliteRoomsTest, ReadReceiptsOfARoomByUserId) {
+  const Room room = store.create_room("general", false, alice, "", 1);
+  const Room other = store.create_room("other", false, alice, "", 1);
+  EXPECT_TRUE(store.read_receipts(room.id).empty());
+  store.set_read({.room_id = room.id, .user_id = bob, .seq = 4});
+  store.set_read({.room_id = room.id, .user_id = alice, .seq = 7});
+  store.set_read({.room_id = other.id, .user_id = alice, .seq = 1});
+  const auto receipts = store.read_receipts(room.id);
+  ASSERT_EQ(receipts.size(), 2u);
+  EXPECT_EQ(receipts[0].user_id, std::min(alice, bob));
+  EXPECT_EQ(receipts[1].user_id, std::max(alice, bob));
+  for (const auto& r : receipts) {
+    EXPECT_EQ(r.room_id, room.id);
+    EXPECT_EQ(r.seq, r.user_id == alice ? 7 : 4);
+  }
+}
+
 }  // namespace
 }  // namespace parley
