@@ -23,8 +23,8 @@ struct Config {
   std::string data_dir = "./data";
   std::string sqlite_sync = "full";  // full: fsync per group commit; normal: survives process crashes only
   int max_commit_batch = 1024;
-  // Under load, commits are spaced so each one carries more messages (see CommitQueue): at
-  // 4,000 msgs/s, 2 ms cut the server's CPU per delivery by 12-16% (bench/RESULTS.md).
+  // Under load, commits are spaced so each one carries more messages (see CommitQueue): 2 ms cut
+  // the server's CPU per delivery by ~5% at 2,000 msgs/s and 10-15% at 4,000 (bench/RESULTS.md).
   int commit_spacing_us = 2000;
 
   // ---- auth
