@@ -43,7 +43,6 @@ using detail::int_of;
 using detail::message_of;
 using detail::str_of;
 using detail::user_field;
-using detail::user_of;
 
 // ---- The client -----------------------------------------------------------------------------
 
@@ -380,7 +379,8 @@ struct Client::Impl : std::enable_shared_from_this<Client::Impl> {
     if (obj["members"].get_array().get(members) == simdjson::SUCCESS) {
       for (auto member : members) {
         simdjson::dom::object m;
-        if (member.get_object().get(m) == simdjson::SUCCESS) j.members.push_back(user_of(m));
+        if (member.get_object().get(m) != simdjson::SUCCESS) continue;
+        j.members.push_back(Member{int_of(m, "id"), str_of(m, "username"), str_of(m, "status"), int_of(m, "read_seq")});
       }
     }
     // A first join without since_seq starts at the room's present: that is the baseline a

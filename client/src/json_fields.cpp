@@ -26,13 +26,9 @@ bool bool_of(simdjson::dom::object obj, std::string_view key) {
   return false;
 }
 
-UserRef user_of(simdjson::dom::object obj) {
-  return UserRef{int_of(obj, "id"), str_of(obj, "username")};
-}
-
 UserRef user_field(simdjson::dom::object obj, std::string_view key) {
   simdjson::dom::object u;
-  if (obj[key].get_object().get(u) == simdjson::SUCCESS) return user_of(u);
+  if (obj[key].get_object().get(u) == simdjson::SUCCESS) return UserRef{int_of(u, "id"), str_of(u, "username")};
   return {};
 }
 

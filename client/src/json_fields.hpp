@@ -19,7 +19,6 @@ std::string str_of(simdjson::dom::object obj, std::string_view key);
 std::optional<std::string> opt_str_of(simdjson::dom::object obj, std::string_view key);
 bool bool_of(simdjson::dom::object obj, std::string_view key);
 
-UserRef user_of(simdjson::dom::object obj);
 UserRef user_field(simdjson::dom::object obj, std::string_view key);  // a nested {"id","username"}
 Message message_of(simdjson::dom::object obj);                        // the message object of API.md
 

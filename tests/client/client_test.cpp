@@ -102,6 +102,21 @@ TEST_F(ClientTest, TwoClientsChatInARoom) {
   b->send(room_, "hi alice");
   ASSERT_TRUE(a.events.wait([&](const Recorder& r) { return contents(r.messages, room_).size() == 3; }));
   a.events.locked([&](const Recorder& r) { EXPECT_EQ(r.messages[2].content, "hi alice"); });
+
+  // A later join learns every member's status and read receipt.
+  b->mark_read(room_, 2);
+  ASSERT_TRUE(a.events.wait([](const Recorder& r) { return !r.reads.empty(); }));
+  TestClient late(options_for(port_, alice_));
+  late->join(room_);
+  late->start();
+  ASSERT_TRUE(late.events.wait([](const Recorder& r) { return !r.joined.empty(); }));
+  late.events.locked([&](const Recorder& r) {
+    ASSERT_EQ(r.joined[0].members.size(), 2u);
+    for (const auto& m : r.joined[0].members) {
+      EXPECT_EQ(m.status, "online") << m.username;
+      EXPECT_EQ(m.read_seq, m.username == "bob" ? 2 : 0) << m.username;
+    }
+  });
 }
 
 // The server dies (SIGKILL) and comes back on the same port and data: both clients reconnect

@@ -218,6 +218,7 @@ Handlers Recorder::handlers() {
   h.on_message = push(&Recorder::messages);
   h.on_ack = push(&Recorder::acks);
   h.on_presence = push(&Recorder::presence);
+  h.on_read = push(&Recorder::reads);
   h.on_error = push(&Recorder::errors);
   return h;
 }

@@ -95,6 +95,7 @@ class Recorder {
   std::vector<Message> messages;
   std::vector<Ack> acks;
   std::vector<Presence> presence;
+  std::vector<ReadReceipt> reads;
   std::vector<Error> errors;
 
   Handlers handlers();

@@ -143,11 +143,19 @@ struct Reconnecting {
   std::string reason;  // why the connection was lost or the last attempt failed
 };
 
+// A room member as `joined` lists them.
+struct Member {
+  std::int64_t id = 0;
+  std::string username;
+  std::string status;  // online, away, offline
+  Seq read_seq = 0;    // their read receipt in the room (0: none); yours tells where you stopped
+};
+
 struct Joined {
   RoomId room_id = 0;
   Seq last_seq = 0;
-  bool truncated = false;  // the replay skipped older messages: page them through history
-  std::vector<UserRef> members;
+  bool truncated = false;       // the replay skipped older messages: page them through history
+  std::vector<Member> members;  // all of them, by user id
 };
 
 struct Message {
