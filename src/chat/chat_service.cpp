@@ -100,7 +100,7 @@ Result<RoomView> ChatService::join_room(const User& actor, RoomId id) {
   if (!access.ok()) return access.error();
   // Private rooms are visible only to members, who are in already: joining them is by invite.
   if (!access.value().member && store_.add_member(id, actor.id, now_ms())) {
-    publish_room(id, member_frame(true, id, actor));
+    publish_room(id, member_joined_frame(id, actor, presence_.status_of(actor.id)));
   }
   auto room = store_.find_room(id);
   if (!room) return ApiError::not_found("room not found");
@@ -111,7 +111,7 @@ Result<RoomView> ChatService::join_by_invite(const User& actor, std::string_view
   auto room = invite.empty() ? std::nullopt : store_.find_room_by_invite(invite);
   if (!room || !room->is_private) return ApiError::not_found("no room with this invite");
   if (store_.add_member(room->id, actor.id, now_ms())) {
-    publish_room(room->id, member_frame(true, room->id, actor));
+    publish_room(room->id, member_joined_frame(room->id, actor, presence_.status_of(actor.id)));
     room = store_.find_room(room->id);
     if (!room) return ApiError::not_found("room not found");
   }
@@ -128,7 +128,7 @@ Result<void> ChatService::leave_room(const User& actor, RoomId id) {
     unsubscribe.room = id;
     unsubscribe.user = actor.id;
     bus_.publish(std::move(unsubscribe));
-    publish_room(id, member_frame(false, id, actor));
+    publish_room(id, member_left_frame(id, actor));
   }
   return ok_result();
 }

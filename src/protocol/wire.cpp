@@ -297,9 +297,17 @@ std::string presence_frame(const User& user, PresenceStatus status, TimeMs last_
   return w.take();
 }
 
-std::string member_frame(bool joined, RoomId room, const User& user) {
+std::string member_joined_frame(RoomId room, const User& user, PresenceStatus status) {
   JsonWriter w;
-  w.begin_object().field("type", joined ? "member_joined" : "member_left").field("room_id", room).key("user");
+  w.begin_object().field("type", "member_joined").field("room_id", room).key("user");
+  write_user_brief(w, user);
+  w.field("status", to_string(status)).end_object();
+  return w.take();
+}
+
+std::string member_left_frame(RoomId room, const User& user) {
+  JsonWriter w;
+  w.begin_object().field("type", "member_left").field("room_id", room).key("user");
   write_user_brief(w, user);
   w.end_object();
   return w.take();

@@ -63,7 +63,10 @@ std::string message_deleted_frame(const Message& m);
 std::string ack_frame(const Message& m);
 std::string typing_frame(bool start, RoomId room, const User& typist);
 std::string presence_frame(const User& user, PresenceStatus status, TimeMs last_seen, std::optional<RoomId> room);
-std::string member_frame(bool joined, RoomId room, const User& user);
+// member_joined carries the newcomer's status (an addition to PROTOCOL.md: someone who joined
+// over REST without a connection is offline); member_left has none.
+std::string member_joined_frame(RoomId room, const User& user, PresenceStatus status);
+std::string member_left_frame(RoomId room, const User& user);
 std::string read_frame(RoomId room, const User& reader, Seq seq);
 std::string pong_frame();
 std::string error_frame(std::string_view code, std::string_view message, std::string_view ref = {});

@@ -246,6 +246,7 @@ describe('realtime', { timeout: 60_000 }, () => {
     const j = await wsA.next((f) => f.type === 'member_joined' && f.user?.id === c.id);
     assert.equal(j.room_id, room.id);
     assert.deepEqual(j.user, { id: c.id, username: c.username });
+    assert.equal(j.status, 'offline', 'joined over REST without a connection');
 
     expectStatus(await srv.api('POST', `/api/rooms/${room.id}/leave`, undefined, c.token), 204);
     const l = await wsA.next((f) => f.type === 'member_left' && f.user?.id === c.id);
@@ -257,6 +258,7 @@ describe('realtime', { timeout: 60_000 }, () => {
     await wsD.next('joined');
     const jd = await wsA.next((f) => f.type === 'member_joined' && f.user?.id === d.id);
     assert.equal(jd.room_id, room.id);
+    assert.equal(jd.status, 'online', 'joined by connecting');
     const r = expectStatus(await srv.api('GET', `/api/rooms/${room.id}`, undefined, d.token), 200).json;
     assert.equal(r.joined, true);
     assert.equal(r.member_count, 2);

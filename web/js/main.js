@@ -439,7 +439,7 @@ class App {
         break;
       case 'member_joined':
         if (room && !room.members.has(f.user.id)) {
-          room.members.set(f.user.id, { ...f.user, status: 'online' });
+          room.members.set(f.user.id, { ...f.user, status: f.status ?? 'online' });
           room.member_count = room.members.size;
         }
         break;

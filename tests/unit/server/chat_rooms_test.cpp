@@ -201,6 +201,7 @@ TEST(ChatRooms, JoinPublicRoomPublishesMemberJoinedOnlyTheFirstTime) {
   const auto e = w.events().matching(frame_type("member_joined")).front();
   EXPECT_EQ(jstr(e, "/user/username"), "bob");
   EXPECT_EQ(jint(e, "/room_id"), room.id);
+  EXPECT_EQ(jstr(e, "/status"), "offline");  // joined over REST, with no connection
 
   auto again = w.chat().join_room(bob, room.id);  // joining twice is fine
   ASSERT_TRUE(again.ok());
