@@ -12,6 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+source "$root/bench/server_flags.sh"
 work="$root/build/bench"
 mkdir -p "$work"
 
@@ -60,9 +61,7 @@ start_server() {
     parley)
       DATA=$(mktemp -d)
       taskset -c "$SERVER_CPU" "$root/build/release/parley" serve --listen 127.0.0.1:0 --data-dir "$DATA" \
-        --threads 1 --msg-rate-burst 100000 --msg-rate-per-s 100000 --api-rate-burst 100000 \
-        --api-rate-per-s 100000 --auth-rate-burst 100000 --auth-rate-per-s 100000 \
-        --password-hash-cost minimum --max-connections-per-user 1000 ${PARLEY_ARGS:-} >"$log" 2>&1 &
+        "${parley_bench_flags[@]}" >"$log" 2>&1 &
       SPID=$!
       ;;
     ws | socketio)

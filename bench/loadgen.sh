@@ -27,10 +27,9 @@ cmake --build --preset release --target parley -j "$(nproc)" >/dev/null
 data=$(mktemp -d)
 log="$work/server.log"
 ulimit -n "$(ulimit -Hn)"
-# Benchmark accounts send faster than a person: the per-user message limit is raised.
-taskset -c 1 "$root/build/release/parley" serve --listen 127.0.0.1:0 --data-dir "$data" --threads 1 \
-  --msg-rate-burst 100000 --msg-rate-per-s 100000 --api-rate-burst 100000 --api-rate-per-s 100000 \
-  --auth-rate-burst 100000 --auth-rate-per-s 100000 --password-hash-cost minimum >"$log" 2>&1 &
+source "$root/bench/server_flags.sh"
+taskset -c 1 "$root/build/release/parley" serve --listen 127.0.0.1:0 --data-dir "$data" \
+  "${parley_bench_flags[@]}" >"$log" 2>&1 &
 server=$!
 trap 'kill -TERM $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$data"' EXIT
 

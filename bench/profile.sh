@@ -6,7 +6,7 @@
 #
 #   bench/profile.sh                                   # 100 rooms of 10 at 40k deliveries/s
 #   bench/profile.sh --clients 1000 --rooms 1 --senders 5 --rate 8    # one room of 1,000 at 40k
-#   SERVER_ARGS="--commit-spacing-us 0" bench/profile.sh               # extra `parley serve` flags
+#   PARLEY_ARGS="--commit-spacing-us 0" bench/profile.sh               # extra `parley serve` flags
 # Needs perf (the software cpu-clock event is enough: this VM has no hardware counters).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,10 +22,9 @@ cmake --build --preset release --target parley parley_bench -j "$(nproc)" >/dev/
 ulimit -n "$(ulimit -Hn)"
 data=$(mktemp -d)
 log="$work/profile-server.log"
-taskset -c 1 "$root/build/release/parley" serve --listen 127.0.0.1:0 --data-dir "$data" --threads 1 \
-  --msg-rate-burst 100000 --msg-rate-per-s 100000 --api-rate-burst 100000 --api-rate-per-s 100000 \
-  --auth-rate-burst 100000 --auth-rate-per-s 100000 --password-hash-cost minimum \
-  --max-connections-per-user 1000 ${SERVER_ARGS:-} >"$log" 2>&1 &
+source "$root/bench/server_flags.sh"
+taskset -c 1 "$root/build/release/parley" serve --listen 127.0.0.1:0 --data-dir "$data" \
+  "${parley_bench_flags[@]}" >"$log" 2>&1 &
 server=$!
 gen=""
 cleanup() {
