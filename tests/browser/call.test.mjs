@@ -4,7 +4,7 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../integration/lib/harness.mjs';
-import { launch, openUser, registerViaUi, createRoomViaUi, joinRoomViaUi, member, until, screenshot, diagnostics } from './lib/browser.mjs';
+import { launch, twoUsersInARoom, member, until, screenshot, diagnostics } from './lib/browser.mjs';
 
 let srv;
 let browser;
@@ -18,13 +18,7 @@ after(async () => {
 });
 
 test('video call: ring, accept, connect, hang up', async () => {
-  const alice = await openUser(browser, srv, { media: true });
-  const bob = await openUser(browser, srv, { media: true });
-  const users = [alice, bob];
-  await registerViaUi(alice, 'alice');
-  await registerViaUi(bob, 'bob');
-  const roomId = await createRoomViaUi(alice, 'calls');
-  await joinRoomViaUi(bob, roomId, 'calls');
+  const { alice, bob, users } = await twoUsersInARoom(browser, srv, 'calls', { media: true });
   await member(alice.page, bob.username).and(alice.page.locator('[data-status="online"]')).waitFor();
 
   await alice.page.getByRole('button', { name: `Video call ${bob.username}` }).click();

@@ -4,7 +4,7 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, fullHistory } from '../integration/lib/harness.mjs';
-import { launch, openUser, registerViaUi, createRoomViaUi, joinRoomViaUi, sendViaUi, message, until, diagnostics } from './lib/browser.mjs';
+import { launch, twoUsersInARoom, sendViaUi, message, until, diagnostics } from './lib/browser.mjs';
 
 let srv;
 let browser;
@@ -18,13 +18,7 @@ after(async () => {
 });
 
 test('kill -9 and restart during a conversation', async () => {
-  const alice = await openUser(browser, srv);
-  const bob = await openUser(browser, srv);
-  const users = [alice, bob];
-  await registerViaUi(alice, 'alice');
-  await registerViaUi(bob, 'bob');
-  const roomId = await createRoomViaUi(alice, 'resilient');
-  await joinRoomViaUi(bob, roomId, 'resilient');
+  const { alice, bob, users, roomId } = await twoUsersInARoom(browser, srv, 'resilient');
   await sendViaUi(alice, 'before the crash');
   await message(bob.page, 'before the crash').waitFor();
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { startServer } from '../integration/lib/harness.mjs';
 import { makeImage } from '../integration/lib/media.mjs';
-import { launch, openUser, registerViaUi, createRoomViaUi, joinRoomViaUi, sendViaUi, message, until, screenshot, diagnostics } from './lib/browser.mjs';
+import { launch, twoUsersInARoom, sendViaUi, message, until, screenshot, diagnostics } from './lib/browser.mjs';
 
 const LIMIT = 300_000;
 let srv;
@@ -21,13 +21,7 @@ after(async () => {
 });
 
 test('images, files, and refused uploads', async () => {
-  const alice = await openUser(browser, srv);
-  const bob = await openUser(browser, srv);
-  const users = [alice, bob];
-  await registerViaUi(alice, 'alice');
-  await registerViaUi(bob, 'bob');
-  const roomId = await createRoomViaUi(alice, 'photos');
-  await joinRoomViaUi(bob, roomId, 'photos');
+  const { alice, bob, users } = await twoUsersInARoom(browser, srv, 'photos');
   await sendViaUi(bob, 'show me the view');
   await message(alice.page, 'show me the view').waitFor();
 

@@ -71,6 +71,17 @@ export async function joinRoomViaUi(user, idOrInvite, name) {
   await page.locator('.chat-title', { hasText: name }).waitFor();
 }
 
+// Two new users in their own pages: alice registers and creates `roomName`, bob joins it by id.
+export async function twoUsersInARoom(browser, srv, roomName, openOptions = {}) {
+  const alice = await openUser(browser, srv, openOptions);
+  const bob = await openUser(browser, srv, openOptions);
+  await registerViaUi(alice, 'alice');
+  await registerViaUi(bob, 'bob');
+  const roomId = await createRoomViaUi(alice, roomName);
+  await joinRoomViaUi(bob, roomId, roomName);
+  return { alice, bob, users: [alice, bob], roomId };
+}
+
 export async function sendViaUi(user, text) {
   const box = user.page.getByRole('textbox', { name: 'Message' });
   await box.fill(text);
