@@ -8,7 +8,7 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { startServer, createRoom, decodeJwt, fullHistory, postMessage, waitFor, uniqueName, REPO_ROOT } from './lib/harness.mjs';
+import { startServer, createRoom, twoMembers, decodeJwt, fullHistory, postMessage, waitFor, uniqueName, REPO_ROOT } from './lib/harness.mjs';
 import { makeImage } from './lib/media.mjs';
 
 const execFileP = promisify(execFile);
@@ -343,11 +343,8 @@ describe('parley-cli', { timeout: 170_000 }, () => {
   });
 
   it('tail prints new messages as they arrive (--json: as the server sent them) and stops on SIGTERM', async () => {
-    const alice = await srv.registerUser('ta');
-    const bob = await srv.registerUser('tb');
+    const { a: alice, b: bob, room } = await twoMembers(srv, 'ta', 'tb');
     const a = await loginAs(srv, alice);
-    const room = await createRoom(srv, alice);
-    await srv.api('POST', `/api/rooms/${room.id}/join`, undefined, bob.token);
     await postMessage(srv, alice, room.id, 'before the tail');
 
     for (const json of [true, false]) {
@@ -434,11 +431,8 @@ describe('parley-cli', { timeout: 170_000 }, () => {
   });
 
   it('chat in a terminal: shows messages, typing and presence, sends typing and lines, /quit exits 0', async () => {
-    const alice = await srv.registerUser('ca');
-    const bob = await srv.registerUser('cb');
+    const { a: alice, b: bob, room } = await twoMembers(srv, 'ca', 'cb');
     const a = await loginAs(srv, alice);
-    const room = await createRoom(srv, alice);
-    await srv.api('POST', `/api/rooms/${room.id}/join`, undefined, bob.token);
     await postMessage(srv, alice, room.id, 'earlier message');
     const ws = await srv.connectWs('/ws', bob.token);
     ws.send({ type: 'join', room_id: room.id });
@@ -490,11 +484,8 @@ describe('parley-cli', { timeout: 170_000 }, () => {
   });
 
   it('chat: Ctrl-D on an empty line leaves; typing stops when the line is erased', async () => {
-    const alice = await srv.registerUser('da');
-    const bob = await srv.registerUser('db');
+    const { a: alice, b: bob, room } = await twoMembers(srv, 'da', 'db');
     const a = await loginAs(srv, alice);
-    const room = await createRoom(srv, alice);
-    await srv.api('POST', `/api/rooms/${room.id}/join`, undefined, bob.token);
     const ws = await srv.connectWs('/ws', bob.token);
     ws.send({ type: 'join', room_id: room.id });
     await ws.next('joined');
