@@ -19,6 +19,16 @@ describe('call signalling', { timeout: 60_000 }, () => {
     return ws;
   }
 
+  /** Alice, bob and carol in one room, each with a connection that follows it. */
+  async function threeConnectedMembers(prefix) {
+    const [alice, bob, carol] = [await srv.registerUser(`${prefix}a`), await srv.registerUser(`${prefix}b`), await srv.registerUser(`${prefix}c`)];
+    const room = await createRoom(srv, alice);
+    await joinRoom(srv, bob, room.id);
+    await joinRoom(srv, carol, room.id);
+    const [wsA, wsB, wsC] = [await connected(alice, room), await connected(bob, room), await connected(carol, room)];
+    return { alice, bob, room, wsA, wsB, wsC };
+  }
+
   /** Frames `ws` received before its own copy of a message it sends now (bus order is kept per shard). */
   async function framesUntilOwnMessage(ws, room, text) {
     ws.send({ type: 'message', room_id: room.id, content: text, client_id: text });
@@ -27,11 +37,7 @@ describe('call signalling', { timeout: 60_000 }, () => {
   }
 
   it('relays an invite, the answer and ICE to the named member only, with `from` from the server', async () => {
-    const [alice, bob, carol] = [await srv.registerUser('ca'), await srv.registerUser('cb'), await srv.registerUser('cc')];
-    const room = await createRoom(srv, alice);
-    await joinRoom(srv, bob, room.id);
-    await joinRoom(srv, carol, room.id);
-    const [wsA, wsB, wsC] = [await connected(alice, room), await connected(bob, room), await connected(carol, room)];
+    const { alice, bob, room, wsA, wsB, wsC } = await threeConnectedMembers('c');
     try {
       wsA.send({ type: 'call_invite', room_id: room.id, call_id: 'call-1', to: bob.id, video: true, from: { id: 999, username: 'spoof' } });
       const invite = await wsB.next('call_invite');
@@ -56,11 +62,7 @@ describe('call signalling', { timeout: 60_000 }, () => {
   });
 
   it('without `to`, relays to every other member connected to the room; nothing is stored', async () => {
-    const [alice, bob, carol] = [await srv.registerUser('ra'), await srv.registerUser('rb'), await srv.registerUser('rc')];
-    const room = await createRoom(srv, alice);
-    await joinRoom(srv, bob, room.id);
-    await joinRoom(srv, carol, room.id);
-    const [wsA, wsB, wsC] = [await connected(alice, room), await connected(bob, room), await connected(carol, room)];
+    const { alice, room, wsA, wsB, wsC } = await threeConnectedMembers('r');
     try {
       wsA.send({ type: 'call_end', room_id: room.id, call_id: 'room-call' });
       for (const ws of [wsB, wsC]) assert.equal((await ws.next('call_end')).from.id, alice.id);
