@@ -642,19 +642,6 @@ std::vector<AppendResult> SqliteStore::append_messages(std::span<const MessageDr
       if (!q.step()) throw StoreError("append_messages: no user " + std::to_string(draft.sender_id));
       sender = sender_names.emplace(draft.sender_id, q.text(0)).first;
     }
-    // Checked here for a clear error (the foreign key would refuse it too), unless the draft
-    // is a retry: then the original is the answer, whatever the retry names.
-    std::optional<StoredFile> attachment;
-    if (draft.attachment_name) {
-      attachment = file_by_name(writer_, *draft.attachment_name);
-      if (!attachment) {
-        auto original =
-            draft.client_id ? message_by_client_id(writer_, draft.sender_id, *draft.client_id) : std::nullopt;
-        if (!original) throw StoreError("append_messages: no file " + *draft.attachment_name);
-        results.push_back(AppendResult{.message = std::move(*original), .duplicate = true});
-        continue;
-      }
-    }
 
     RoomCursor& cursor = room->second;
     Message message{.seq = cursor.last_seq + 1,
@@ -669,10 +656,11 @@ std::vector<AppendResult> SqliteStore::append_messages(std::span<const MessageDr
                     .deleted = false,
                     .message_type = draft.message_type,
                     .client_id = draft.client_id,
-                    .attachment = std::move(attachment)};
+                    .attachment = std::nullopt};
     // A client_id already used by this sender (in an earlier batch, or earlier in this one) is
     // found by the unique index the insert consults anyway: no row, no seq, and the original
-    // is the answer. Only that index's conflict is absorbed; any other constraint still throws.
+    // is the answer, whatever the retry names. Any other constraint still throws, the foreign
+    // key on attachment_name included (a file that does not exist fails the batch).
     writer_
         .query(
             "INSERT INTO messages(room_id, seq, sender_id, content, message_type, client_id, created_at, "
@@ -694,6 +682,7 @@ std::vector<AppendResult> SqliteStore::append_messages(std::span<const MessageDr
       continue;
     }
     message.id = writer_.last_insert_rowid();
+    if (draft.attachment_name) message.attachment = file_by_name(writer_, *draft.attachment_name);
     cursor.last_seq = message.seq;
     cursor.last_created_at = message.created_at;
     results.push_back(AppendResult{.message = std::move(message), .duplicate = false});
