@@ -232,8 +232,9 @@ class Loader {
     const Percentiles lag = percentiles_ms(t->lag_ns);
     const double dps = static_cast<double>(arrivals) / window_s;
     const double ad = std::max<double>(1, static_cast<double>(arrivals));
-    const double srv_user = s0 && s1 ? cpu_between(*s0, *s1).user_us : NAN;
-    const double srv_sys = s0 && s1 ? cpu_between(*s0, *s1).sys_us : NAN;
+    const CpuUse srv = s0 && s1 ? cpu_between(*s0, *s1) : CpuUse{.user_us = NAN, .sys_us = NAN};
+    const double srv_user = srv.user_us;
+    const double srv_sys = srv.sys_us;
     const double gen_us = g1.user_us + g1.sys_us - g0.user_us - g0.sys_us;
     const auto pct = [&](double us) { return 100 * us / (window_s * 1e6); };
     const double srv_pct = pct(srv_user + srv_sys);
